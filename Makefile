@@ -2,32 +2,37 @@
 #   make reproduce   set up .venv (once), then run the main job (papermill reports into reports/)
 #   make test        set up .venv (once), then the whole test suite (nbdev_test over nbs/ + pytest tests/)
 # A second run skips the install: the stamp below is newer than the files that define the environment.
+# Options: PRESET=smoke|cpu|paper  SEED=0  ROOT=/path/to/VOCdevkit/VOC2012 (paper preset)  PYTHON=/path/to/python3.11
 SHELL := /bin/bash
-PYTHON ?= python3.11
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seam-nb-installed
 PRESET ?= cpu
 SEED ?= 0
 NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
+# pip's config on some machines lists local indexes that lack most packages; drop those warnings, keep real errors.
+QUIET_PIP := grep -v -e 'is ignored: it is neither a file nor a directory' || true
 
 .PHONY: install reproduce test export clean-nbs check-sync lab
 
 install: $(STAMP)
 
 $(STAMP): settings.ini setup.py pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: no python3.11 on PATH; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" setuptools wheel
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip install --quiet --no-deps $(NODEPS)
+	@echo "seam-nb: installing into $(VENV) (first time only: ~2-3 min, torch comes from the local disk)"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" setuptools wheel 2>&1 | { $(QUIET_PIP); }
+	$(BIN)/python -m pip install --quiet -e ".[dev]" 2>&1 | { $(QUIET_PIP); }
+	$(BIN)/python -m pip install --quiet --no-deps $(NODEPS) 2>&1 | { $(QUIET_PIP); }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 	@echo "seam-nb: environment ready in $(VENV)"
 
 ## The main job: every report notebook through papermill into reports/ (at this stage: the dataset report).
 reproduce: install
-	$(BIN)/seam-nb reproduce --preset $(PRESET) --seed $(SEED)
+	$(BIN)/seam-nb reproduce --preset $(PRESET) --seed $(SEED) $(if $(ROOT),--root $(ROOT))
 
 ## The test suite: notebooks and package in sync, every notebook cell (nbdev_test), then pytest.
 test: install
@@ -36,6 +41,8 @@ test: install
 	$(BIN)/python -m pytest -q tests
 
 ## Developer helpers.
+check-sync: install
+	$(BIN)/python tests/check_sync.py
 export: install
 	$(BIN)/nbdev_export
 clean-nbs: install
