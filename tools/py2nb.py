@@ -4,6 +4,7 @@ A drafting aid for writing notebooks in an editor; the notebooks in nbs/ are the
 JupyterLab directly. Usage: python tools/py2nb.py draft.py nbs/01_data.synth.ipynb
 A cell header may carry tags: `# %% tags=["parameters"]`.
 """
+import hashlib
 import json
 import re
 import sys
@@ -27,6 +28,8 @@ def convert(text: str) -> nbformat.NotebookNode:
             nb.cells.append(nbformat.v4.new_markdown_cell(body, metadata=meta))
         else:
             nb.cells.append(nbformat.v4.new_code_cell(body, metadata=meta))
+    for i, cell in enumerate(nb.cells):   # stable ids: regenerating an unchanged cell gives no diff
+        cell.id = hashlib.sha1(f'{i}:{cell.cell_type}:{cell.source}'.encode()).hexdigest()[:8]
     return nb
 
 
