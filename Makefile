@@ -15,7 +15,7 @@ NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
 # pip's config on some machines lists local indexes that lack most packages; drop those warnings, keep real errors.
 QUIET_PIP := grep -v -e 'is ignored: it is neither a file nor a directory' || true
 
-.PHONY: install reproduce test export clean-nbs check-sync lab
+.PHONY: install reproduce pretrain test export clean-nbs check-sync lab
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ $(STAMP): settings.ini setup.py pyproject.toml
 ## The main job: every report notebook through papermill into reports/ (at this stage: the dataset report).
 reproduce: install
 	$(BIN)/seam-nb reproduce --preset $(PRESET) --seed $(SEED) $(if $(ROOT),--root $(ROOT))
+
+## Our ImageNet stand-in: regenerates the committed weights/resnet18s-synth.pt (~15 min on 2 cores). Never run by reproduce.
+pretrain: install
+	$(BIN)/seam-nb pretrain --seed $(SEED)
 
 ## The test suite: notebooks and package in sync, every notebook cell (nbdev_test), then pytest.
 test: install

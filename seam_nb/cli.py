@@ -15,10 +15,10 @@ from pathlib import Path
 from .config import PRESETS, SECTIONS, ConfigError, Config, get_config, to_flat
 
 # %% auto #0
-__all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_reproduce', 'build_parser',
-           'main']
+__all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_pretrain', 'cmd_train',
+           'cmd_reproduce', 'build_parser', 'main']
 
-# %% ../nbs/99_cli.ipynb #f4696b68
+# %% ../nbs/99_cli.ipynb #954a41fd
 def add_config_options(p: argparse.ArgumentParser):
     "Add --preset, --seed, --device and one option per configuration field (values parsed by the config's coercion)."
     p.add_argument('--preset', default='cpu', choices=list(PRESETS), help='named preset (default: cpu)')
@@ -27,15 +27,21 @@ def add_config_options(p: argparse.ArgumentParser):
     for sec, cls in SECTIONS.items():
         g = p.add_argument_group(f'{sec} ({cls.__name__})')
         for f in fields(cls):
-            g.add_argument(f'--{f.name}', f"--{f.name.replace('_', '-')}" if '_' in f.name else f'--{f.name}', dest=f.name,
-                           default=None, metavar='V', help=f"{f.metadata['doc']} [paper: {f.metadata['paper']}]")
+            names = list(dict.fromkeys([f'--{f.name}', f"--{f.name.replace('_', '-')}"]))
+            help = f"{f.metadata['doc']} [paper: {f.metadata['paper']}]"
+            if f.type in (bool, 'bool'):   # --er, --er true|false, --no-er
+                g.add_argument(*names, dest=f.name, default=None, nargs='?', const='true', metavar='true|false', help=help)
+                g.add_argument(*dict.fromkeys([f'--no-{f.name}', f"--no-{f.name.replace('_', '-')}"]), dest=f.name,
+                               action='store_const', const='false', help=argparse.SUPPRESS)
+            else:
+                g.add_argument(*names, dest=f.name, default=None, metavar='V', help=help)
 
 def config_from_args(a: argparse.Namespace) -> Config:
     "Build the Config from parsed options (options left out keep the preset's value)."
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #ac73666c
+# %% ../nbs/99_cli.ipynb #d3444dbf
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -59,13 +65,29 @@ def cmd_check_data(a):
         for iid, why in skipped: print(f'  skipped {iid}: {why}')
     return 1 if bad else 0
 
+def cmd_pretrain(a):
+    from seam_nb.pretrain import pretrain, default_weights
+    cfg = config_from_args(a)
+    out = Path(a.out) if a.out else default_weights()
+    meta = pretrain(cfg, out)
+    last = meta['curve'][-1]
+    print(f"pretrained ResNet-18s: val F1 {last['val_f1']:.3f} after {last['step']} steps, {meta['wall_time_s']:.0f} s -> {out} "
+          f"(sha256 {meta['sha256'][:12]}; curve in {out.with_suffix('.json')})")
+
+def cmd_train(a):
+    from seam_nb.train import train
+    cfg = config_from_args(a)
+    run = train(cfg, a.out, kill_after=a.kill_after)
+    done = json.loads((run / 'done.json').read_text())
+    print(f"run {done['run_id']}: {done['steps']} steps, {done['train_seconds']:.0f} s of training -> {run}")
+
 def cmd_reproduce(a):
     from seam_nb.reports import reproduce
     cfg = config_from_args(a)   # validates the options before any notebook starts
     overrides = {k: getattr(a, k) for k in to_flat(cfg) if getattr(a, k, None) is not None and k not in ('preset', 'seed')}
     reproduce(cfg.preset, cfg.seed, a.out, tuple(a.only.split(',')) if a.only else (), **overrides)
 
-# %% ../nbs/99_cli.ipynb #79985824
+# %% ../nbs/99_cli.ipynb #1821fc1c
 def build_parser() -> argparse.ArgumentParser:
     "The `seam-nb` argument parser."
     p = argparse.ArgumentParser(prog='seam-nb', description='SEAM (CVPR 2020), reproducibly: data, training, reports.')
@@ -77,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--out', default='', help='output folder (default: the data folder, named by the dataset id)')
     s = add('check-data', cmd_check_data, 'decode every image and mask of the given splits and report bad files')
     s.add_argument('--splits', default='train,val', help='comma-separated split names (default: train,val)')
+    s = add('pretrain', cmd_pretrain, 'pretrain ResNet-18s on fresh synthetic scenes (our ImageNet stand-in)')
+    s.add_argument('--out', default='', help='checkpoint path (default: weights/resnet18s-synth.pt in the repository)')
+    s = add('train', cmd_train, 'train (or resume, or reuse) the run of a configuration; ablations are --er/--pcm/--ecr true|false')
+    s.add_argument('--out', default='runs', help='runs folder (default: runs)')
+    s.add_argument('--kill-after', type=int, default=None, help=argparse.SUPPRESS)   # tests: SIGKILL after this step
     s = add('reproduce', cmd_reproduce, 'run the report notebooks (papermill) into reports/')
     s.add_argument('--out', default='reports', help='reports folder (default: reports)')
     s.add_argument('--only', default='', help='comma-separated report names (default: all)')

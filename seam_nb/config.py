@@ -13,9 +13,9 @@ import typing
 from dataclasses import dataclass, field, fields
 
 # %% auto #0
-__all__ = ['SECTIONS', 'TOP_KEYS', 'PRESETS', 'ConfigError', 'F', 'DataConfig', 'SynthConfig', 'TrainConfig', 'InferConfig',
-           'EvalConfig', 'Config', 'coerce', 'validate', 'field_index', 'get_config', 'to_flat', 'config_hash',
-           'describe']
+__all__ = ['SECTIONS', 'TOP_KEYS', 'PRESETS', 'ConfigError', 'F', 'DataConfig', 'SynthConfig', 'TrainConfig', 'PretrainConfig',
+           'InferConfig', 'EvalConfig', 'Config', 'coerce', 'validate', 'field_index', 'get_config', 'to_flat',
+           'config_hash', 'describe']
 
 # %% ../nbs/00_config.ipynb #c81b94aa
 class ConfigError(ValueError):
@@ -25,7 +25,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None):
     "A dataclass field with its documentation, the paper's value and the allowed values."
     return field(default=default, metadata=dict(doc=doc, paper=paper, choices=choices, lo=lo, hi=hi))
 
-# %% ../nbs/00_config.ipynb #b1450a3a
+# %% ../nbs/00_config.ipynb #4e085f1c
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -61,8 +61,9 @@ class SynthConfig:
 class TrainConfig:
     "The training loop; every ablation is a flag (baseline = er, pcm and ecr off)."
     backbone: str = F('resnet18s', 'backbone network', 'resnet38 (wide ResNet-38, rna-a1)', choices=('resnet18s', 'resnet50', 'resnet38'))
-    weights: str = F('', "local path to pretrained backbone weights ('' = the committed synthetic pretraining for resnet18s)",
-                     'ImageNet ResNet-38 converted from mxnet')
+    weights: str = F('', "local path to pretrained backbone weights ('' = the committed synthetic pretraining for resnet18s, "
+                     "'scratch' = random initialisation)", 'ImageNet ResNet-38 converted from mxnet')
+    freeze_bn: bool = F(True, 'keep every BatchNorm in eval mode with frozen parameters', 'code: all BN frozen')
     batch_size: int = F(16, 'images per step (total, not per GPU)', '8', lo=1)
     max_steps: int = F(600, 'optimisation steps', '10,576 (8 epochs of train_aug at batch 8)', lo=1)
     lr: float = F(0.01, 'base learning rate (poly schedule)', '0.01', lo=0.0)
@@ -84,6 +85,15 @@ class TrainConfig:
     num_workers: int = F(0, 'DataLoader worker processes', '8 (code)', lo=0)
 
 @dataclass(frozen=True)
+class PretrainConfig:
+    "Our stand-in for ImageNet pretraining: the small backbone learns to classify fresh synthetic scenes (see 03a_pretrain)."
+    pre_size: int = F(64, 'image side of the pretraining scenes (px)', 'n/a (paper: ImageNet-pretrained ResNet-38)', lo=32, hi=512)
+    pre_steps: int = F(3000, 'pretraining steps (one fresh batch of scenes per step: no image is seen twice)', 'n/a', lo=1)
+    pre_batch: int = F(32, 'scenes per pretraining step', 'n/a', lo=1)
+    pre_lr: float = F(3e-3, 'peak learning rate of the one-cycle AdamW schedule', 'n/a', lo=0.0)
+    pre_width: int = F(32, 'base width of ResNet-18s', 'n/a', lo=4, hi=256)
+
+@dataclass(frozen=True)
 class InferConfig:
     "CAM inference."
     scales: tuple = F((0.5, 1.0, 1.5, 2.0), 'input scales of multi-scale inference', '(0.5, 1.0, 1.5, 2.0)', lo=0.05, hi=8.0)
@@ -99,8 +109,8 @@ class EvalConfig:
     crf_alpha: float = F(4.0, 'CRF background power: bg = (1 - max_c cam_c) ** alpha', '4 (la) and 24 (ha)', lo=0.0)
     crf_iters: int = F(10, 'dense CRF mean-field iterations', '10', lo=1)
 
-# %% ../nbs/00_config.ipynb #818aa435
-SECTIONS = {'data': DataConfig, 'synth': SynthConfig, 'train': TrainConfig, 'infer': InferConfig, 'eval': EvalConfig}
+# %% ../nbs/00_config.ipynb #0d6ea201
+SECTIONS = {'data': DataConfig, 'synth': SynthConfig, 'pretrain': PretrainConfig, 'train': TrainConfig, 'infer': InferConfig, 'eval': EvalConfig}
 
 @dataclass(frozen=True)
 class Config:
@@ -110,6 +120,7 @@ class Config:
     device: str = 'auto'
     data: DataConfig = field(default_factory=DataConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     infer: InferConfig = field(default_factory=InferConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -195,10 +206,10 @@ def _check_eval(e):
 
 _RULES = {SynthConfig: (_check_synth,), TrainConfig: (_check_train,), EvalConfig: (_check_eval,)}
 
-# %% ../nbs/00_config.ipynb #de7cb3cf
+# %% ../nbs/00_config.ipynb #94976322
 PRESETS = {
     'smoke': dict(n_train=24, n_val=8, img_size=64, batch_size=4, max_steps=4, crop_size=64, resize_long=(56, 88),
-                  ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05),
+                  ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05, pre_steps=3, pre_batch=4, pre_size=48),
     'cpu': {},
     'paper': dict(dataset='voc', train_split='train_aug', eval_split='train', backbone='resnet38', batch_size=8,
                   max_steps=10576, crop_size=448, resize_long=(448, 768), er_scale=0.3, momentum=5e-4,
