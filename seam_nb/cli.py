@@ -41,7 +41,7 @@ def config_from_args(a: argparse.Namespace) -> Config:
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #d3444dbf
+# %% ../nbs/99_cli.ipynb #896be468
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -77,7 +77,7 @@ def cmd_pretrain(a):
 def cmd_train(a):
     from seam_nb.train import train
     cfg = config_from_args(a)
-    run = train(cfg, a.out, kill_after=a.kill_after)
+    run = train(cfg, a.out or None, kill_after=a.kill_after)
     done = json.loads((run / 'done.json').read_text())
     print(f"run {done['run_id']}: {done['steps']} steps, {done['train_seconds']:.0f} s of training -> {run}")
 
@@ -87,7 +87,7 @@ def cmd_reproduce(a):
     overrides = {k: getattr(a, k) for k in to_flat(cfg) if getattr(a, k, None) is not None and k not in ('preset', 'seed')}
     reproduce(cfg.preset, cfg.seed, a.out, tuple(a.only.split(',')) if a.only else (), **overrides)
 
-# %% ../nbs/99_cli.ipynb #1821fc1c
+# %% ../nbs/99_cli.ipynb #20337d94
 def build_parser() -> argparse.ArgumentParser:
     "The `seam-nb` argument parser."
     p = argparse.ArgumentParser(prog='seam-nb', description='SEAM (CVPR 2020), reproducibly: data, training, reports.')
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = add('pretrain', cmd_pretrain, 'pretrain ResNet-18s on fresh synthetic scenes (our ImageNet stand-in)')
     s.add_argument('--out', default='', help='checkpoint path (default: weights/resnet18s-synth.pt in the repository)')
     s = add('train', cmd_train, 'train (or resume, or reuse) the run of a configuration; ablations are --er/--pcm/--ecr true|false')
-    s.add_argument('--out', default='runs', help='runs folder (default: runs)')
+    s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
     s.add_argument('--kill-after', type=int, default=None, help=argparse.SUPPRESS)   # tests: SIGKILL after this step
     s = add('reproduce', cmd_reproduce, 'run the report notebooks (papermill) into reports/')
     s.add_argument('--out', default='reports', help='reports folder (default: reports)')

@@ -26,7 +26,8 @@ from .model import SEAM, seam_losses
 from .pretrain import default_weights, load_pretrained, normalize
 
 # %% auto #0
-__all__ = ['NOT_IN_RUN_ID', 'augment', 'batch_indices', 'make_batch', 'build_model', 'run_id', 'resolve_device', 'train']
+__all__ = ['NOT_IN_RUN_ID', 'augment', 'batch_indices', 'make_batch', 'build_model', 'run_id', 'default_runs_dir',
+           'resolve_device', 'train', 'load_run', 'classifier_f1', 'cam_miou']
 
 # %% ../nbs/09_train.ipynb #e1dffc61
 def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int) -> np.ndarray:
@@ -81,7 +82,7 @@ def build_model(cfg: Config, classes: tuple) -> tuple[SEAM, str]:
     model = SEAM(build_backbone(t.backbone, weights), len(classes))
     return model, (hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:12] if weights else 'scratch')
 
-# %% ../nbs/09_train.ipynb #449e8e71
+# %% ../nbs/09_train.ipynb #5162e9fc
 NOT_IN_RUN_ID = ('ckpt_every', 'num_workers')   # settings that cannot change the result
 
 def run_id(cfg: Config, fingerprint: str, init: str) -> str:
@@ -102,12 +103,17 @@ def _write_metrics(rows: list[dict], path: Path):
         w = csv.DictWriter(fh, fieldnames=keys); w.writeheader(); w.writerows(rows)
     tmp.replace(path)
 
+def default_runs_dir() -> Path:
+    "Where runs go: $SEAM_NB_RUNS, else runs/ next to the data folder's parent (the repository's runs/ in a clone)."
+    from seam_nb.data.synth import data_dir
+    return Path(os.environ['SEAM_NB_RUNS']) if os.environ.get('SEAM_NB_RUNS') else data_dir().parent / 'runs'
+
 def resolve_device(device: str) -> torch.device:
     "'auto' -> CUDA if available else CPU; otherwise the named device."
     return torch.device('cuda' if device == 'auto' and torch.cuda.is_available() else ('cpu' if device == 'auto' else device))
 
-# %% ../nbs/09_train.ipynb #2b1d4acb
-def train(cfg: Config, runs_dir='runs', progress: bool = True, kill_after: int | None = None) -> Path:
+# %% ../nbs/09_train.ipynb #add0224d
+def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | None = None) -> Path:
     """Train (or resume, or reuse) the run of `cfg`; returns runs_dir/<run-id> holding model.pt, metrics.csv and done.json.
     `kill_after=k` sends SIGKILL to this process after step k (tests use it to prove that resuming is exact)."""
     from tqdm.auto import tqdm
@@ -115,7 +121,7 @@ def train(cfg: Config, runs_dir='runs', progress: bool = True, kill_after: int |
     ds = open_split(cfg, cfg.data.train_split, with_mask=False)
     model, init = build_model(cfg, ds.classes)
     rid = run_id(cfg, ds.fingerprint(), init)
-    run = Path(runs_dir) / rid
+    run = Path(runs_dir or default_runs_dir()) / rid
     if (run / 'done.json').is_file(): return run
     run.mkdir(parents=True, exist_ok=True)
     (run / 'config.json').write_text(json.dumps(dict(config=dataclasses.asdict(cfg), fingerprint=ds.fingerprint(), init=init,
@@ -159,3 +165,39 @@ def train(cfg: Config, runs_dir='runs', progress: bool = True, kill_after: int |
                                                    final={k: v for k, v in rows[-1].items()}), indent=1) + '\n')
     ckpt.unlink(missing_ok=True)
     return run
+
+# %% ../nbs/09_train.ipynb #4c0c4194
+def load_run(cfg: Config, run: Path, classes: tuple) -> SEAM:
+    "The trained model of a finished run."
+    if not (run / 'model.pt').is_file():
+        raise FileNotFoundError(f'{run}: no model.pt; the run has not finished — call train(cfg) to finish it')
+    model, _ = build_model(dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, weights='scratch')), classes)
+    model.load_state_dict(torch.load(run / 'model.pt', map_location='cpu'))
+    return model.eval()
+
+@torch.no_grad()
+def classifier_f1(model: SEAM, ds: SegDataset, device='cpu', batch: int = 32) -> float:
+    "Multi-label micro-F1 (logit > 0) of the GAP scores of the raw CAM on whole images of `ds` (same size within a batch)."
+    model.eval().to(device)
+    tp = n_pred = n_true = 0
+    for i in range(0, len(ds), batch):
+        ids = ds.ids[i:i + batch]
+        x = normalize(np.stack([ds.load_image(j) for j in ids])).to(device)
+        y = torch.from_numpy(np.stack([ds.multi_hot(j) for j in ids])).to(device) > 0.5
+        p = model(x, with_pcm=False)[0][:, 1:].mean((2, 3)) > 0
+        tp += int((p & y).sum()); n_pred += int(p.sum()); n_true += int(y.sum())
+    return 2 * tp / max(1, n_pred + n_true)
+
+def cam_miou(model: SEAM, ds: SegDataset, cfg: Config, use_pcm: bool, device='cpu', progress: bool = True) -> dict:
+    "Single-scale CAM pseudo-label quality on `ds`: the sweep table and its best row (mIoU %, threshold)."
+    from tqdm.auto import tqdm
+    from seam_nb.evaluate import ThresholdSweep, best
+    from seam_nb.infer import infer_cam
+    e = cfg.eval
+    sweep = ThresholdSweep(ds.n_classes, np.round(np.arange(e.thr_start, e.thr_stop - 1e-9, e.thr_step), 6))
+    model.to(device)
+    for i in tqdm(range(len(ds)), desc='CAM mIoU', disable=not progress):
+        it = ds[i]
+        sweep.add(infer_cam(model, it['image'], it['label'], use_pcm=use_pcm, device=device), it['mask'])
+    tab = sweep.table()
+    return dict(table=tab, best=best(tab))
