@@ -25,7 +25,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None):
     "A dataclass field with its documentation, the paper's value and the allowed values."
     return field(default=default, metadata=dict(doc=doc, paper=paper, choices=choices, lo=lo, hi=hi))
 
-# %% ../nbs/00_config.ipynb #4e085f1c
+# %% ../nbs/00_config.ipynb #82089203
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -65,7 +65,7 @@ class TrainConfig:
                      "'scratch' = random initialisation)", 'ImageNet ResNet-38 converted from mxnet')
     freeze_bn: bool = F(True, 'keep every BatchNorm in eval mode with frozen parameters', 'code: all BN frozen')
     batch_size: int = F(16, 'images per step (total, not per GPU)', '8', lo=1)
-    max_steps: int = F(600, 'optimisation steps', '10,576 (8 epochs of train_aug at batch 8)', lo=1)
+    max_steps: int = F(1000, 'optimisation steps', '10,576 (8 epochs of train_aug at batch 8)', lo=1)
     lr: float = F(0.01, 'base learning rate (poly schedule)', '0.01', lo=0.0)
     poly_power: float = F(0.9, 'lr * (1 - step/max_steps) ** poly_power', '0.9', lo=0.0)
     weight_decay: float = F(5e-4, 'SGD weight decay', '5e-4', lo=0.0)
