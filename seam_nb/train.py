@@ -82,13 +82,14 @@ def build_model(cfg: Config, classes: tuple) -> tuple[SEAM, str]:
     model = SEAM(build_backbone(t.backbone, weights), len(classes))
     return model, (hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:12] if weights else 'scratch')
 
-# %% ../nbs/09_train.ipynb #5162e9fc
+# %% ../nbs/09_train.ipynb #5d7dc1d1
 NOT_IN_RUN_ID = ('ckpt_every', 'num_workers')   # settings that cannot change the result
 
 def run_id(cfg: Config, fingerprint: str, init: str) -> str:
     "Content id of a training run: configuration that affects the result, seed, data fingerprint, initial weights, version."
     train = {k: v for k, v in dataclasses.asdict(cfg.train).items() if k not in NOT_IN_RUN_ID}
-    data = dataclasses.asdict(cfg.data) | ({'synth': dataclasses.asdict(cfg.synth)} if cfg.data.dataset == 'synth' else {})
+    data = {k: v for k, v in dataclasses.asdict(cfg.data).items() if k != 'root'}   # the fingerprint identifies the content
+    if cfg.data.dataset == 'synth': data['synth'] = dataclasses.asdict(cfg.synth)
     return config_hash('train', train, data, cfg.seed, fingerprint, init, seam_nb.__version__)
 
 def _save_atomic(obj, path: Path):
@@ -166,7 +167,7 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
     ckpt.unlink(missing_ok=True)
     return run
 
-# %% ../nbs/09_train.ipynb #4c0c4194
+# %% ../nbs/09_train.ipynb #38d9d4fa
 def load_run(cfg: Config, run: Path, classes: tuple) -> SEAM:
     "The trained model of a finished run."
     if not (run / 'model.pt').is_file():
@@ -177,14 +178,15 @@ def load_run(cfg: Config, run: Path, classes: tuple) -> SEAM:
 
 @torch.no_grad()
 def classifier_f1(model: SEAM, ds: SegDataset, device='cpu', batch: int = 32) -> float:
-    "Multi-label micro-F1 (logit > 0) of the GAP scores of the raw CAM on whole images of `ds` (same size within a batch)."
+    "Multi-label micro-F1 (logit > 0) of the GAP scores of the raw CAM on whole images of `ds`."
     model.eval().to(device)
     tp = n_pred = n_true = 0
     for i in range(0, len(ds), batch):
         ids = ds.ids[i:i + batch]
-        x = normalize(np.stack([ds.load_image(j) for j in ids])).to(device)
+        imgs = [ds.load_image(j) for j in ids]
+        groups = [imgs] if len({im.shape for im in imgs}) == 1 else [[im] for im in imgs]   # VOC sizes differ
+        p = torch.cat([model(normalize(np.stack(g)).to(device), with_pcm=False)[0][:, 1:].mean((2, 3)) > 0 for g in groups])
         y = torch.from_numpy(np.stack([ds.multi_hot(j) for j in ids])).to(device) > 0.5
-        p = model(x, with_pcm=False)[0][:, 1:].mean((2, 3)) > 0
         tp += int((p & y).sum()); n_pred += int(p.sum()); n_true += int(y.sum())
     return 2 * tp / max(1, n_pred + n_true)
 
