@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-SHAPES = {'cpu': dict(backbone='resnet18s', batch=16, size=128, er_scale=0.5),
+SHAPES = {'cpu': dict(backbone='resnet18s', batch=16, size=128, er_scale=0.75),
           'paper': dict(backbone='resnet38', batch=8, size=448, er_scale=0.3)}
 
 

@@ -25,7 +25,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None):
     "A dataclass field with its documentation, the paper's value and the allowed values."
     return field(default=default, metadata=dict(doc=doc, paper=paper, choices=choices, lo=lo, hi=hi))
 
-# %% ../nbs/00_config.ipynb #82089203
+# %% ../nbs/00_config.ipynb #3c5f30bc
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -78,7 +78,7 @@ class TrainConfig:
     pcm: bool = F(True, 'pixel correlation module', 'on')
     ecr: bool = F(True, 'equivariant cross regularization (needs er and pcm)', 'on')
     er_transform: str = F('rescale', 'transformation A of the siamese branch', 'rescale', choices=('rescale', 'flip'))
-    er_scale: float = F(0.5, 'rescale factor of A', '0.3 (code: scale_factor = 0.3)', lo=0.05, hi=4.0)
+    er_scale: float = F(0.75, 'rescale factor of A (cpu: 0.75, measured in 05_er)', '0.3 (code: scale_factor = 0.3)', lo=0.05, hi=4.0)
     ohem_frac: float = F(0.2, 'fraction of hardest ECR entries kept (online hard example mining)', '0.2 (code only)', lo=0.0, hi=1.0)
     min_pool_loss: bool = F(False, 'the official code-only adaptive min-pooling term', 'code: on; paper: absent')
     ckpt_every: int = F(100, 'write a checkpoint every N steps (and at the end)', 'code: only at the end', lo=1)
