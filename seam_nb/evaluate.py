@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto #0
-__all__ = ['confusion', 'scores', 'ThresholdSweep', 'cam_to_label', 'best']
+__all__ = ['confusion', 'scores', 'ThresholdSweep', 'cam_to_label', 'best', 'thresholds', 'run_cams', 'evaluate_cams', 'gt_mask',
+           'gt_classes', 'evaluate_pngs', 'load_cam_file', 'sweep_cam_dir']
 
 # %% ../nbs/12_evaluate.ipynb #19378daa
 def confusion(pred: np.ndarray, gt: np.ndarray, n_classes: int) -> np.ndarray:
@@ -77,3 +78,123 @@ def best(table) -> dict:
     "Row of the best mIoU as a dict, with `at_edge=True` when it is the first or last threshold of the sweep."
     i = int(table.miou.values.argmax())
     return dict(table.iloc[i]) | dict(at_edge=i in (0, len(table) - 1))
+
+# %% ../nbs/12_evaluate.ipynb #321eb1d2
+def thresholds(e) -> np.ndarray:
+    "The background thresholds of an `EvalConfig`: thr_start, thr_start + thr_step, ... below thr_stop."
+    return np.round(np.arange(e.thr_start, e.thr_stop - 1e-9, e.thr_step), 6)
+
+def run_cams(cfg, run, method: str = 'cam', scales=None, flip=None, use_pcm=None, split: str | None = None,
+             progress: bool = True, max_images: int | None = None):
+    """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
+    (default cfg.data.eval_split; the first `max_images` images if given). scales/flip/use_pcm default to cfg.infer."""
+    from pathlib import Path
+    from seam_nb.data.voc import open_split
+    from seam_nb.infer import CamCache, cached_cams, infer_cam
+    from seam_nb.train import load_run, resolve_device
+    i = cfg.infer
+    scales, flip = tuple(i.scales if scales is None else scales), i.flip if flip is None else flip
+    use_pcm = i.use_pcm if use_pcm is None else use_pcm
+    ds = open_split(cfg, split or cfg.data.eval_split)
+    cache = CamCache(run, method, scales, flip, use_pcm, data_key=f'{ds.split}:{ds.fingerprint()}')
+    if max_images: ds.ids = ds.ids[:max_images]
+    dev, state = resolve_device(cfg.device), {}
+    def compute(item):
+        if 'model' not in state: state['model'] = load_run(cfg, Path(run), ds.classes).to(dev)
+        if method == 'cam': return infer_cam(state['model'], item['image'], item['label'], scales, flip, use_pcm, dev)
+        from seam_nb.gradcam import gradcam_cam
+        return gradcam_cam(state['model'], item['image'], item['label'], method, scales, flip, dev)
+    return ds, cache, cached_cams(cache, ds, compute, progress)
+
+def evaluate_cams(cfg, run, method: str = 'cam', scales=None, flip=None, use_pcm=None, split: str | None = None,
+                  progress: bool = True, max_images: int | None = None) -> dict:
+    "Sweep the background threshold over the CAMs of `run` (see `run_cams`). Returns dict(table, best, cache, classes)."
+    ds, cache, cams = run_cams(cfg, run, method, scales, flip, use_pcm, split, progress, max_images)
+    sweep = ThresholdSweep(ds.n_classes, thresholds(cfg.eval))
+    for iid, cam in cams: sweep.add(cam, gt_mask(ds, iid))
+    tab = sweep.table()
+    return dict(table=tab, best=best(tab), cache=cache, classes=ds.classes)
+
+def gt_mask(ds, iid: str) -> np.ndarray:
+    "The ground-truth label map (H, W) of one image of `ds`."
+    from seam_nb.data.voc import mask_path, read_mask
+    return read_mask(mask_path(ds.root, iid), ds.n_classes)
+
+# %% ../nbs/12_evaluate.ipynb #b41dea80
+def gt_classes(root) -> tuple:
+    "Class names of a VOC-layout root: its cls_labels.json if present (synthetic set), else the 21 VOC classes."
+    from pathlib import Path
+    from seam_nb.data.voc import VOC_CLASSES, read_label_file
+    f = Path(root) / 'cls_labels.json'
+    return read_label_file(f)[0] if f.is_file() else VOC_CLASSES
+
+def _split_gt(root, split: str):
+    from pathlib import Path
+    from seam_nb.data.voc import DataError, check_root, mask_path, read_split
+    root = check_root(root)
+    classes = gt_classes(root)
+    for iid in read_split(root, split):
+        mp = mask_path(root, iid)
+        if mp is None: raise DataError(root / 'SegmentationClass' / f'{iid}.png', 'ground-truth mask missing',
+                                       f'every image of the {split!r} split needs its SegmentationClass PNG')
+        yield iid, mp, classes
+
+def evaluate_pngs(root, split: str, pred_dir, progress: bool = True) -> dict:
+    "Score label PNGs `pred_dir/<id>.png` against the ground truth of `split`: dict(miou, iou, mfn, mfp, ...), IoU in %."
+    from pathlib import Path
+    from tqdm.auto import tqdm
+    from seam_nb.data.voc import DataError, read_mask, read_split, check_root
+    pred_dir = Path(pred_dir)
+    if not pred_dir.is_dir(): raise DataError(pred_dir, 'prediction folder does not exist', 'pass the folder holding <image id>.png')
+    conf, n = None, len(read_split(root, split))
+    for iid, mp, classes in tqdm(_split_gt(root, split), total=n, desc='evaluate', disable=not progress):
+        pp = pred_dir / f'{iid}.png'
+        if not pp.is_file(): raise DataError(pp, 'prediction missing', f'predict every image of the {split!r} split (or evaluate another split)')
+        gt, pred = read_mask(mp, len(classes)), read_mask(pp, len(classes))
+        if pred.shape != gt.shape: raise DataError(pp, f'prediction size {pred.shape[::-1]} differs from the ground truth {gt.shape[::-1]}',
+                                                   'predict at the original image size')
+        if (pred == 255).any(): raise DataError(pp, 'prediction contains 255 (ignore)', 'predict a class id for every pixel')
+        c = confusion(pred, gt, len(classes))
+        conf = c if conf is None else conf + c
+    s = scores(conf)
+    nan2none = lambda a: [None if np.isnan(v) else round(float(v), 4) for v in a]
+    return dict(miou=round(float(s['miou']), 4), iou=nan2none(s['iou']), mfn=round(float(s['mfn']), 5), mfp=round(float(s['mfp']), 5),
+                fn=nan2none(s['fn']), fp=nan2none(s['fp']), classes=list(classes), n_images=n, split=split,
+                root=str(root), pred_dir=str(pred_dir))
+
+def load_cam_file(path, n_fg: int) -> np.ndarray:
+    "A CAM (n_fg, H, W) from one of our cache files (.npz) or an official `--out_cam` file (.npy dict {class: map})."
+    from pathlib import Path
+    from seam_nb.data.voc import DataError
+    path = Path(path)
+    try:
+        if path.suffix == '.npz':
+            with np.load(path) as z: cls, part, shape = z['classes'], z['cam'], tuple(z['shape'])
+            cam = np.zeros(shape, np.float32); cam[cls] = part
+        else:
+            d = np.load(path, allow_pickle=True).item()
+            first = next(iter(d.values()))
+            cam = np.zeros((n_fg, *first.shape), np.float32)
+            for k, v in d.items(): cam[int(k)] = v
+    except Exception as e:
+        raise DataError(path, f'CAM file unreadable ({type(e).__name__}: {e})', 'recompute it (delete it and rerun inference)') from None
+    if len(cam) != n_fg: raise DataError(path, f'{len(cam)} class channels, expected {n_fg}', 'score it against the dataset it was made for')
+    return cam
+
+def sweep_cam_dir(root, split: str, cam_dir, thr, progress: bool = True):
+    "Threshold sweep over the CAM files `cam_dir/<id>.npz|.npy` of `split`: the tidy table of `ThresholdSweep`."
+    from pathlib import Path
+    from tqdm.auto import tqdm
+    from seam_nb.data.voc import DataError, read_mask, read_split
+    cam_dir = Path(cam_dir)
+    if not cam_dir.is_dir(): raise DataError(cam_dir, 'CAM folder does not exist', 'pass the folder holding <image id>.npz or .npy')
+    sweep, n = None, len(read_split(root, split))
+    for iid, mp, classes in tqdm(_split_gt(root, split), total=n, desc='sweep', disable=not progress):
+        f = next((cam_dir / f'{iid}{e}' for e in ('.npz', '.npy') if (cam_dir / f'{iid}{e}').is_file()), None)
+        if f is None: raise DataError(cam_dir / f'{iid}.npz', 'CAM missing', f'compute the CAMs of every image of the {split!r} split')
+        sweep = sweep or ThresholdSweep(len(classes), thr)
+        gt, cam = read_mask(mp, len(classes)), load_cam_file(f, len(classes) - 1)
+        if cam.shape[1:] != gt.shape: raise DataError(f, f'CAM size {cam.shape[1:][::-1]} differs from the ground truth {gt.shape[::-1]}',
+                                                      'compute CAMs at the original image size')
+        sweep.add(cam, gt)
+    return sweep.table()
