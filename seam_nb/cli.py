@@ -16,7 +16,7 @@ from .config import PRESETS, SECTIONS, ConfigError, Config, get_config, to_flat
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_pretrain', 'cmd_train',
-           'cmd_reproduce', 'build_parser', 'main']
+           'cmd_evaluate', 'cmd_reproduce', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #954a41fd
 def add_config_options(p: argparse.ArgumentParser):
@@ -41,7 +41,7 @@ def config_from_args(a: argparse.Namespace) -> Config:
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #896be468
+# %% ../nbs/99_cli.ipynb #7423088a
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -81,13 +81,36 @@ def cmd_train(a):
     done = json.loads((run / 'done.json').read_text())
     print(f"run {done['run_id']}: {done['steps']} steps, {done['train_seconds']:.0f} s of training -> {run}")
 
+def cmd_evaluate(a):
+    from seam_nb.data.voc import dataset_root
+    from seam_nb.evaluate import evaluate_pngs, sweep_cam_dir, thresholds, best
+    cfg = config_from_args(a)
+    root, split = Path(a.voc_root) if a.voc_root else dataset_root(cfg), a.split or cfg.data.eval_split
+    if bool(a.pred_dir) == bool(a.cam_dir): raise ConfigError('give exactly one of --pred-dir (label PNGs) or --cam-dir (CAM files)')
+    if a.pred_dir:
+        res = evaluate_pngs(root, split, a.pred_dir)
+        print(f"{split}: mIoU {res['miou']:.2f} % over {res['n_images']} images (mFN {res['mfn']:.3f}, mFP {res['mfp']:.3f})")
+    else:
+        tab = sweep_cam_dir(root, split, a.cam_dir, thresholds(cfg.eval))
+        b = best(tab)
+        iou = [None if v != v else round(float(v), 4) for v in (b[f'iou_{k}'] for k in range(sum(c.startswith('iou_') for c in tab)))]
+        res = dict(miou=round(float(b['miou']), 4), threshold=float(b['threshold']), at_edge=bool(b['at_edge']), iou=iou,
+                   mfn=round(float(b['mfn']), 5), mfp=round(float(b['mfp']), 5), split=split, root=str(root), cam_dir=str(a.cam_dir),
+                   curve=[dict(threshold=float(r.threshold), miou=round(float(r.miou), 4), mfn=round(float(r.mfn), 5),
+                               mfp=round(float(r.mfp), 5)) for r in tab.itertuples()])
+        print(f"{split}: best mIoU {res['miou']:.2f} % at background threshold {res['threshold']:.2f}"
+              + (' (at the edge of the sweep: widen thr_start/thr_stop)' if res['at_edge'] else ''))
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps(res, indent=1) + '\n'); print(f'-> {a.out}')
+
 def cmd_reproduce(a):
     from seam_nb.reports import reproduce
     cfg = config_from_args(a)   # validates the options before any notebook starts
     overrides = {k: getattr(a, k) for k in to_flat(cfg) if getattr(a, k, None) is not None and k not in ('preset', 'seed')}
     reproduce(cfg.preset, cfg.seed, a.out, tuple(a.only.split(',')) if a.only else (), **overrides)
 
-# %% ../nbs/99_cli.ipynb #20337d94
+# %% ../nbs/99_cli.ipynb #1a4c5b6d
 def build_parser() -> argparse.ArgumentParser:
     "The `seam-nb` argument parser."
     p = argparse.ArgumentParser(prog='seam-nb', description='SEAM (CVPR 2020), reproducibly: data, training, reports.')
@@ -104,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = add('train', cmd_train, 'train (or resume, or reuse) the run of a configuration; ablations are --er/--pcm/--ecr true|false')
     s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
     s.add_argument('--kill-after', type=int, default=None, help=argparse.SUPPRESS)   # tests: SIGKILL after this step
+    s = add('evaluate', cmd_evaluate, 'score label PNGs (--pred-dir) or sweep the background threshold over CAM files (--cam-dir)')
+    s.add_argument('--voc-root', default='', help='VOC-layout root with SegmentationClass/ (default: the configured dataset)')
+    s.add_argument('--split', default='', help='split whose ground truth is used (default: eval_split)')
+    s.add_argument('--pred-dir', default='', help='folder of label PNGs <image id>.png (palette or 8-bit class ids)')
+    s.add_argument('--cam-dir', default='', help='folder of CAM files <image id>.npz (seam-nb cache) or .npy (official --out_cam)')
+    s.add_argument('--out', default='', help='write the result as JSON here')
     s = add('reproduce', cmd_reproduce, 'run the report notebooks (papermill) into reports/')
     s.add_argument('--out', default='reports', help='reports folder (default: reports)')
     s.add_argument('--only', default='', help='comma-separated report names (default: all)')

@@ -31,7 +31,7 @@ def scores(conf: np.ndarray) -> dict:
     iou[union == 0] = fn[union == 0] = fp[union == 0] = np.nan
     return dict(miou=100 * np.nanmean(iou), mfn=np.nanmean(fn), mfp=np.nanmean(fp), iou=100 * iou, fn=fn, fp=fp)
 
-# %% ../nbs/12_evaluate.ipynb #bb325ae4
+# %% ../nbs/12_evaluate.ipynb #b6533915
 class ThresholdSweep:
     "Accumulate confusion matrices for many background thresholds at once; add(cam_fg (C-1, H, W) normalised, gt (H, W))."
     def __init__(self, n_classes: int, thresholds):
@@ -44,7 +44,8 @@ class ThresholdSweep:
         keep = gt != 255
         m = cam_fg.max(0)[keep]
         c = cam_fg.argmax(0)[keep] + 1
-        b = np.searchsorted(self.t, m, side='left')          # number of thresholds strictly below m
+        b = np.searchsorted(self.t.astype(m.dtype), m, side='left')   # thresholds strictly below m, compared in the CAM's
+                                                                      # precision like the official np.ones_like(cam) * t
         g = gt[keep].astype(np.int64)
         self.hist += np.bincount((g * self.n + c) * (len(self.t) + 1) + b,
                                  minlength=self.hist.size).reshape(self.hist.shape)

@@ -23,7 +23,7 @@ from .pretrain import normalize
 # %% auto #0
 __all__ = ['CACHE_FORMAT', 'normalize_cam', 'rescale_image', 'infer_cam', 'CamCache', 'cached_cams']
 
-# %% ../nbs/10_infer.ipynb #85b5ffa0
+# %% ../nbs/10_infer.ipynb #6fbf7c1f
 def normalize_cam(sum_cam: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     "Official inference normalisation of summed CAMs (C, H, W): ReLU, then per-class min-max with values near the minimum zeroed."
     x = np.maximum(sum_cam, 0)
@@ -35,7 +35,7 @@ def rescale_image(image: np.ndarray, s: float) -> np.ndarray:
     "Bicubic resize of a uint8 image (H, W, 3) by the factor `s` (the official test-time rescale)."
     if s == 1: return image
     h, w = image.shape[:2]
-    return np.asarray(Image.fromarray(image).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BICUBIC))
+    return np.array(Image.fromarray(image).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BICUBIC))
 
 @torch.no_grad()
 def infer_cam(model, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False, use_pcm: bool = True,
