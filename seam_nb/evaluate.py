@@ -80,7 +80,7 @@ def best(table) -> dict:
     i = int(table.miou.values.argmax())
     return dict(table.iloc[i]) | dict(at_edge=i in (0, len(table) - 1))
 
-# %% ../nbs/12_evaluate.ipynb #321eb1d2
+# %% ../nbs/12_evaluate.ipynb #71620645
 def thresholds(e) -> np.ndarray:
     "The background thresholds of an `EvalConfig`: thr_start, thr_start + thr_step, ... below thr_stop."
     return np.round(np.arange(e.thr_start, e.thr_stop - 1e-9, e.thr_step), 6)
@@ -88,7 +88,8 @@ def thresholds(e) -> np.ndarray:
 def run_cams(cfg, run, method: str = 'cam', scales=None, flip=None, use_pcm=None, split: str | None = None,
              progress: bool = True, max_images: int | None = None):
     """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
-    (default cfg.data.eval_split; the first `max_images` images if given). scales/flip/use_pcm default to cfg.infer."""
+    (default cfg.data.eval_split; the first `max_images` images, default cfg.eval.eval_images, 0 = all).
+    scales/flip/use_pcm default to cfg.infer."""
     from pathlib import Path
     from seam_nb.data.voc import open_split
     from seam_nb.infer import CamCache, cached_cams, infer_cam
@@ -98,6 +99,7 @@ def run_cams(cfg, run, method: str = 'cam', scales=None, flip=None, use_pcm=None
     use_pcm = i.use_pcm if use_pcm is None else use_pcm
     ds = open_split(cfg, split or cfg.data.eval_split)
     cache = CamCache(run, method, scales, flip, use_pcm, data_key=f'{ds.split}:{ds.fingerprint()}')
+    max_images = cfg.eval.eval_images if max_images is None else max_images
     if max_images: ds.ids = ds.ids[:max_images]
     dev, state = resolve_device(cfg.device), {}
     def compute(item):

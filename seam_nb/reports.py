@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['REPORTS', 'project_root', 'report_notebook', 'papermill_command', 'run_report', 'reproduce']
+__all__ = ['REPORTS', 'project_root', 'report_notebook', 'papermill_command', 'notebook_params', 'run_report', 'reproduce',
+           'parse_seeds', 'score', 'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'write_meta',
+           'write_index', 'difference']
 
-# %% ../nbs/90_reports.ipynb #56ac95ab
-REPORTS = ('data',)   # in running order; later issues add the tables and figures
+# %% ../nbs/90_reports.ipynb #596eee12
+REPORTS = ('data', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance')   # in running order
 
 def project_root() -> Path:
     "The repository root (the folder holding settings.ini and nbs/), found from this package's location or the cwd."
@@ -37,13 +39,22 @@ def papermill_command(name: str, out_dir, params: dict) -> str:
         args += ['-p', k, ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)]
     return shlex.join(args)
 
-# %% ../nbs/90_reports.ipynb #279c1229
+# %% ../nbs/90_reports.ipynb #06b7109d
+def notebook_params(name: str) -> dict:
+    "The parameters (name: default) of a report notebook's `parameters` cell."
+    import ast
+    nb = json.loads(report_notebook(name).read_text())
+    src = next(''.join(c['source']) for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    return {t.targets[0].id: ast.literal_eval(t.value) for t in ast.parse(src).body if isinstance(t, ast.Assign)}
+
 def run_report(name: str, out_root='reports', preset: str = 'cpu', seed: int = 0, progress: bool = True, **params) -> dict:
-    "Execute report `name` into `out_root/name/`; returns its meta.json (with `wall_time_s` and `command`)."
+    """Execute report `name` into `out_root/name/`; returns its meta.json (with `wall_time_s` and `command`).
+    Parameters the notebook does not declare are dropped (so `reproduce` can pass e.g. from_scratch to all)."""
     import papermill as pm
     out_dir = Path(out_root) / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    params = dict(preset=preset, seed=seed, **params)
+    known = notebook_params(name)
+    params = dict(preset=preset, seed=seed, **{k: v for k, v in params.items() if k in known})
     t0 = time.perf_counter()
     pm.execute_notebook(str(report_notebook(name)), str(out_dir / f'{name}.ipynb'), parameters={**params, 'out_dir': str(out_dir.resolve())},
                         kernel_name='python3', cwd=str(project_root()), progress_bar=progress, log_output=False)
@@ -57,6 +68,8 @@ def run_report(name: str, out_root='reports', preset: str = 'cpu', seed: int = 0
 def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tuple = (), **params) -> dict:
     "Run every report (or `only` those) in order; print and return {name: wall_time_s} plus the total."
     times = {}
+    unknown = set(params) - {k for n in (only or REPORTS) for k in notebook_params(n)}
+    if unknown: raise ValueError(f"no report takes the parameter(s) {sorted(unknown)}")
     for name in (only or REPORTS):
         print(f'[seam-nb] report {name!r} (preset={preset}, seed={seed}) ...', flush=True)
         meta = run_report(name, out_root, preset, seed, **params)
@@ -64,4 +77,111 @@ def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tupl
         print(f'[seam-nb] report {name!r} done in {times[name]:.1f} s -> {Path(out_root) / name}', flush=True)
     times['total'] = round(sum(times.values()), 1)
     print(f'[seam-nb] all reports done in {times["total"]:.1f} s', flush=True)
+    print(f'[seam-nb] index -> {write_index(out_root)}', flush=True)
     return times
+
+# %% ../nbs/90_reports.ipynb #5fcf1371
+def parse_seeds(seeds) -> tuple:
+    "Seeds from a papermill parameter: 2, '0,1,2', [0, 1, 2] -> (0, 1, 2)."
+    if isinstance(seeds, int): return (seeds,)
+    if isinstance(seeds, str): return tuple(int(s) for s in seeds.replace(' ', '').split(',') if s)
+    return tuple(int(s) for s in seeds)
+
+def score(cfg, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False,
+          progress: bool = True) -> dict:
+    "Best-threshold pseudo-label scores of zoo model `model` at `seed` (trained or restored as needed) and its sweep curve."
+    from seam_nb.checkpoints import ensure_run, model_config
+    from seam_nb.evaluate import evaluate_cams
+    mcfg = model_config(cfg, model, seed)
+    run = ensure_run(mcfg, model, from_scratch, progress=progress)
+    r = evaluate_cams(mcfg, run, method, scales, flip, use_pcm, progress=progress)
+    b, c = r['best'], r['cache']
+    return dict(model=model, seed=seed, method=method, run_id=run.name, scales=','.join(f'{s:g}' for s in c.scales), flip=c.flip,
+                use_pcm=c.use_pcm, miou=float(b['miou']), threshold=float(b['threshold']), mfn=float(b['mfn']), mfp=float(b['mfp']),
+                at_edge=bool(b['at_edge']), curve=r['table'][['threshold', 'miou', 'mfn', 'mfp']].assign(model=model, seed=seed))
+
+def mean_std(values, digits: int = 1) -> str:
+    "'m ± s' over seeds (sample std), or 'm' for a single value."
+    import numpy as np
+    v = np.asarray(list(values), float)
+    return f'{v.mean():.{digits}f}' if len(v) == 1 else f'{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}'
+
+def paper_values() -> dict:
+    "The paper's numbers with their status and source (seam_nb/paper_values.json)."
+    import seam_nb
+    return json.loads((Path(seam_nb.__file__).parent / 'paper_values.json').read_text())['tables']
+
+def paper_cell(table: str, row: str) -> str:
+    "A paper value as printed in our tables: '55.41', '47.43 (UNVERIFIED)' or 'n/a' (the notes say why)."
+    e = paper_values()[table]['rows'][row]
+    if e['value'] is None: return 'n/a'
+    return f"{e['value']:.2f}" + ('' if e['status'] == 'sourced' else f" ({e['status']})")
+
+def paper_notes(table: str) -> str:
+    "Markdown notes on where each paper value of `table` comes from (or why it is n/a), and the paper's claim."
+    t = paper_values()[table]
+    lines = [f"Paper values ({t['title']}):"] + [f"- {row}: {e['status']}, {e['source']}" for row, e in t['rows'].items()]
+    return '\n'.join(lines + [f"- the paper's claim: {t['claim']} ({t['claim_source']})"])
+
+def device_name(cfg) -> str:
+    "The device a report ran on, in words."
+    import platform, torch
+    from seam_nb.train import resolve_device
+    d = resolve_device(cfg.device)
+    if d.type == 'cuda': return torch.cuda.get_device_name(d)
+    return f'cpu ({platform.machine()}, {torch.get_num_threads()} torch threads)'
+
+def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> dict:
+    "Write out/meta.json: parameters, configuration, dataset fingerprint, run ids, package version, device."
+    import dataclasses, platform, seam_nb
+    from seam_nb.data.voc import open_split
+    from seam_nb.config import to_flat
+    ds = open_split(cfg, cfg.data.eval_split, with_mask=False)
+    meta = dict(report=name, preset=cfg.preset, seed=cfg.seed, params=params, config=to_flat(cfg), runs=runs,
+                dataset_fingerprint=ds.fingerprint(), eval_split=cfg.data.eval_split,
+                eval_images=min(len(ds), cfg.eval.eval_images or len(ds)), package_version=seam_nb.__version__,
+                device=device_name(cfg), python=platform.python_version(), **extra)
+    (Path(out) / 'meta.json').write_text(json.dumps(meta, indent=1, sort_keys=True, default=list) + '\n')
+    return meta
+
+# %% ../nbs/90_reports.ipynb #afca545d
+def write_index(out_root='reports') -> Path:
+    "Assemble out_root/README.md from each report's table.md and meta.json."
+    import re
+    out_root = Path(out_root)
+    parts = ['# seam-nb reports', '',
+             'Generated by `make reproduce` (`seam-nb reproduce`); do not edit by hand. Each section: what was measured, at '
+             'what scale, ours beside the paper\'s number (values the paper sheet could not source are `n/a`; recalled but '
+             'unchecked ones are marked UNVERIFIED), the command that regenerates it, and the figures.', '']
+    total = 0.0
+    rows = []
+    for name in REPORTS:
+        d = out_root / name
+        if not (d / 'meta.json').is_file():
+            parts += [f'## {name}', '', f'_not generated yet: run `seam-nb reproduce --only {name}`_', '']; continue
+        meta = json.loads((d / 'meta.json').read_text())
+        total += meta.get('wall_time_s', 0)
+        rows.append(f"| [{name}](#{name}) | {meta.get('wall_time_s', 0):.0f} s | `{meta['preset']}` | {meta.get('device', '?')} |")
+        body = (d / 'table.md').read_text() if (d / 'table.md').is_file() else ''
+        body = re.sub(r'^# .*\n', '', body, count=1)                                     # the report's own title
+        body = re.sub(r'\]\((?!http)([^)]+\.(?:png|csv|md|ipynb))\)', lambda m: f']({name}/{m.group(1)})', body)
+        parts += [f'<a id="{name}"></a>', f"## {meta.get('title', name)}", '',
+                  f"Regenerate ({meta.get('wall_time_s', 0):.0f} s on {meta.get('device', '?')}):", '',
+                  f"```\n{meta.get('command', '')}\n```", '', body.strip(), '']
+    head = ['| report | wall time | preset | device |', '|---|---|---|---|', *rows, f'| **total** | **{total:.0f} s** | | |', '']
+    parts[4:4] = head
+    f = out_root / 'README.md'
+    f.write_text('\n'.join(parts) + '\n')
+    return f
+
+# %% ../nbs/90_reports.ipynb #1afef14f
+def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou', single_seed_noise: float = 1.0) -> dict:
+    "Paired difference b - a over seeds of `res` (DataFrame with key, seed, value): mean, std, n, sign (+1/-1/0) and text."
+    import numpy as np
+    a = res[res[key] == row_a].set_index('seed')[value]; b = res[res[key] == row_b].set_index('seed')[value]
+    d = (b - a).dropna()
+    n, m = len(d), float(d.mean())
+    s = float(d.std(ddof=1)) if n > 1 else float('nan')
+    clear = abs(m) > (2 * s / np.sqrt(n) if n > 1 else single_seed_noise)
+    text = f'{m:+.1f}' + (f' ± {s:.1f} ({n} seeds)' if n > 1 else ' (1 seed)')
+    return dict(mean=m, std=s, n=n, sign=int(np.sign(m)) if clear else 0, text=text)
