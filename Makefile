@@ -52,4 +52,4 @@ export: install
 clean-nbs: install
 	$(BIN)/nbdev_clean
 lab: install
-	$(BIN)/jupyter lab --allow-root --notebook-dir nbs
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/jupyter lab --allow-root --notebook-dir nbs

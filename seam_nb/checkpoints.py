@@ -17,9 +17,9 @@ import torch
 from .config import Config, get_config
 
 # %% auto #0
-__all__ = ['ZOO', 'model_config', 'checkpoints_dir', 'read_manifest', 'export_checkpoint', 'ensure_run']
+__all__ = ['ZOO', 'REPORT_MODELS', 'model_config', 'checkpoints_dir', 'read_manifest', 'export_checkpoint', 'ensure_run']
 
-# %% ../nbs/15_checkpoints.ipynb #2ba14cea
+# %% ../nbs/15_checkpoints.ipynb #ba5fe0a2
 ZOO = {
     'baseline': dict(er=False, pcm=False, ecr=False),
     'er': dict(er=True, pcm=False, ecr=False),
@@ -32,6 +32,11 @@ ZOO = {
     'baseline_wide3': dict(er=False, pcm=False, ecr=False, widen=(3 / 7, 20 / 11)),
 }
 
+# (model, seed) pairs the default reports use: baseline and SEAM over three seeds (localization, multiscale), the
+# other ablation rows and the rescale-range baselines at seed 0
+REPORT_MODELS = [(m, s) for s in (0, 1, 2) for m in ('baseline', 'seam')] + \
+                [(m, 0) for m in ('er', 'pcm', 'er_pcm', 'baseline_wide1', 'baseline_wide2', 'baseline_wide3')]
+
 def model_config(cfg: Config, name: str, seed: int | None = None) -> Config:
     "The configuration of zoo model `name` (flags on top of `cfg`), with `seed` if given."
     if name not in ZOO: raise ValueError(f"unknown model {name!r}; one of {', '.join(ZOO)}")
@@ -41,7 +46,7 @@ def model_config(cfg: Config, name: str, seed: int | None = None) -> Config:
         lo, hi = cfg.train.resize_long
         flags['resize_long'] = (round(lo * widen[0]), round(hi * widen[1]))
     t = dataclasses.replace(cfg.train, **flags)
-    return dataclasses.replace(cfg, train=t, seed=cfg.seed if seed is None else seed)
+    return dataclasses.replace(cfg, train=t, seed=cfg.seed if seed is None else int(seed))
 
 # %% ../nbs/15_checkpoints.ipynb #cf17ac0a
 def checkpoints_dir() -> Path:

@@ -16,7 +16,7 @@ from .config import PRESETS, SECTIONS, ConfigError, Config, get_config, to_flat
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_pretrain', 'cmd_train',
-           'cmd_evaluate', 'cmd_reproduce', 'build_parser', 'main']
+           'cmd_evaluate', 'cmd_reproduce', 'cmd_grid', 'cmd_export_checkpoints', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #954a41fd
 def add_config_options(p: argparse.ArgumentParser):
@@ -41,7 +41,7 @@ def config_from_args(a: argparse.Namespace) -> Config:
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #7423088a
+# %% ../nbs/99_cli.ipynb #217664d8
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -108,9 +108,26 @@ def cmd_reproduce(a):
     from seam_nb.reports import reproduce
     cfg = config_from_args(a)   # validates the options before any notebook starts
     overrides = {k: getattr(a, k) for k in to_flat(cfg) if getattr(a, k, None) is not None and k not in ('preset', 'seed')}
+    if a.from_scratch: overrides['from_scratch'] = True
     reproduce(cfg.preset, cfg.seed, a.out, tuple(a.only.split(',')) if a.only else (), **overrides)
 
-# %% ../nbs/99_cli.ipynb #1a4c5b6d
+def cmd_grid(a):
+    from seam_nb.reports import run_grid
+    cfg = config_from_args(a)
+    overrides = {k: getattr(a, k) for k in to_flat(cfg) if getattr(a, k, None) is not None and k not in ('preset', 'seed')}
+    agg = run_grid(a.report, a.param, [v for v in a.values.split(',') if v], a.out, cfg.preset, cfg.seed, **overrides)
+    print(agg.to_string())
+
+def cmd_export_checkpoints(a):
+    from seam_nb.checkpoints import REPORT_MODELS, ensure_run, export_checkpoint, model_config
+    cfg = config_from_args(a)
+    for name, seed in REPORT_MODELS:
+        mcfg = model_config(cfg, name, seed)
+        run = ensure_run(mcfg, name, from_scratch=True)
+        e = export_checkpoint(run, name, mcfg)
+        print(f"{name} seed {seed}: run {run.name}, {e['train_seconds']:.0f} s of training -> checkpoints/{e['file']}")
+
+# %% ../nbs/99_cli.ipynb #b922d5e5
 def build_parser() -> argparse.ArgumentParser:
     "The `seam-nb` argument parser."
     p = argparse.ArgumentParser(prog='seam-nb', description='SEAM (CVPR 2020), reproducibly: data, training, reports.')
@@ -136,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = add('reproduce', cmd_reproduce, 'run the report notebooks (papermill) into reports/')
     s.add_argument('--out', default='reports', help='reports folder (default: reports)')
     s.add_argument('--only', default='', help='comma-separated report names (default: all)')
+    s.add_argument('--from-scratch', action='store_true', help='ignore the committed checkpoints: train every model (~1.5 h on 2 cores)')
+    s = add('grid', cmd_grid, 'run one report once per value of a parameter (e.g. seeds) and aggregate mean ± std')
+    s.add_argument('--report', required=True, help='report name, e.g. ablation')
+    s.add_argument('--param', required=True, help='the parameter to vary, e.g. seed')
+    s.add_argument('--values', required=True, help='comma-separated values, e.g. 0,1,2')
+    s.add_argument('--out', default='reports-grid', help='output root (default: reports-grid)')
+    add('export-checkpoints', cmd_export_checkpoints, 'train (or reuse) every model the reports use and write float16 checkpoints + manifest')
     return p
 
 def main(argv=None) -> int:

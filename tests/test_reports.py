@@ -1,7 +1,9 @@
 """The report runner executes a report notebook through papermill and writes its outputs."""
 import json
 
-from seam_nb.reports import REPORTS, report_notebook, run_report
+import pytest
+
+from seam_nb.reports import REPORTS, report_notebook, reproduce, run_report, run_grid
 
 
 def test_every_report_notebook_has_a_parameters_cell():
@@ -22,3 +24,45 @@ def test_data_report_smoke(tmp_path):
     assert meta['preset'] == 'smoke' and meta['wall_time_s'] > 0 and len(meta['dataset_fingerprint']) == 64
     assert meta['command'].startswith('papermill nbs/reports/data.ipynb ')
     assert '| images ' in (out / 'table.md').read_text()
+
+
+FILES = {'localization': ('table.md', 'table.csv', 'curves.csv', 'curves.png', 'meta.json', 'localization.ipynb'),
+         'multiscale': ('table.md', 'table.csv', 'curves.png', 'meta.json'),
+         'ablation': ('table.md', 'table.csv', 'examples.png', 'meta.json'),
+         'scale_range': ('table.md', 'table.csv', 'ranges.png', 'meta.json'),
+         'equivariance': ('table.md', 'table.csv', 'consistency.csv', 'consistency.png', 'fig1.png', 'meta.json')}
+
+
+def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch):
+    monkeypatch.setenv('SEAM_NB_RUNS', str(tmp_path / 'runs'))
+    times = reproduce('smoke', 0, tmp_path / 'reports')
+    assert set(times) == set(REPORTS) | {'total'}
+    for name, files in FILES.items():
+        for f in files:
+            p = tmp_path / 'reports' / name / f
+            assert p.is_file() and p.stat().st_size > 0, p
+        meta = json.loads((tmp_path / 'reports' / name / 'meta.json').read_text())
+        assert meta['runs'] and meta['package_version'] and meta['device'] and meta['wall_time_s'] > 0
+        assert meta['command'].startswith(f'papermill nbs/reports/{name}.ipynb ')
+        nb = (tmp_path / 'reports' / name / f'{name}.ipynb').read_text()
+        assert '"image/png"' not in nb, 'executed notebooks keep figures as files, not embedded'
+    index = (tmp_path / 'reports' / 'README.md').read_text()
+    for name in FILES: assert f'papermill nbs/reports/{name}.ipynb' in index
+    assert 'paper mIoU (%)' in index and 'n/a' in index and 'UNVERIFIED' in index and '](localization/curves.png)' in index
+    # the headline tables aggregate three seeds
+    loc = (tmp_path / 'reports' / 'localization' / 'table.md').read_text()
+    assert ' ± ' in loc and '(3 seeds)' in loc
+
+
+def test_reproduce_rejects_unknown_parameters(tmp_path):
+    with pytest.raises(ValueError, match='no report takes'):
+        reproduce('smoke', 0, tmp_path, only=('localization',), learning_rate=3)
+
+
+def test_grid_aggregates_over_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv('SEAM_NB_RUNS', str(tmp_path / 'runs'))
+    agg = run_grid('scale_range', 'seed', ['0', '1'], tmp_path / 'grid', 'smoke', progress=False)
+    assert (tmp_path / 'grid' / 'scale_range' / 'seed=0' / 'table.md').is_file()
+    assert (tmp_path / 'grid' / 'scale_range' / 'seed=1' / 'meta.json').is_file()
+    assert (agg['n'] == 2).all() and ' ± ' in agg['miou'].iloc[0]
+    assert '-p seed 1' in json.loads((tmp_path / 'grid' / 'scale_range' / 'seed=1' / 'meta.json').read_text())['command']
