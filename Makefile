@@ -3,6 +3,7 @@
 #   make test        set up .venv (once), then the whole test suite (nbdev_test over nbs/ + pytest tests/)
 # A second run skips the install: the stamp below is newer than the files that define the environment.
 # Options: PRESET=smoke|cpu|paper  SEED=0  ROOT=/path/to/VOCdevkit/VOC2012 (paper preset)  PYTHON=/path/to/python3.11
+#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model: ~1.5 h on 2 cores)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -15,7 +16,7 @@ NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
 # pip's config on some machines lists local indexes that lack most packages; drop those warnings, keep real errors.
 QUIET_PIP := grep -v -e 'is ignored: it is neither a file nor a directory' || true
 
-.PHONY: install reproduce pretrain test export clean-nbs check-sync lab
+.PHONY: install reproduce checkpoints pretrain test export clean-nbs check-sync lab
 
 install: $(STAMP)
 
@@ -30,9 +31,14 @@ $(STAMP): settings.ini setup.py pyproject.toml
 	@touch $(STAMP)
 	@echo "seam-nb: environment ready in $(VENV)"
 
-## The main job: every report notebook through papermill into reports/ (at this stage: the dataset report).
+## The main job: every report notebook through papermill into reports/, then reports/README.md (the index).
+## Interrupt it and run it again: finished runs, CAM caches and CRF labels are reused.
 reproduce: install
-	$(BIN)/seam-nb reproduce --preset $(PRESET) --seed $(SEED) $(if $(ROOT),--root $(ROOT))
+	$(BIN)/seam-nb reproduce --preset $(PRESET) --seed $(SEED) $(if $(ROOT),--root $(ROOT)) $(if $(FROM_SCRATCH),--from-scratch)
+
+## Regenerate checkpoints/ (train every model the reports use, if not already trained from scratch, and export float16).
+checkpoints: install
+	$(BIN)/seam-nb export-checkpoints --preset $(PRESET) $(if $(ROOT),--root $(ROOT))
 
 ## Our ImageNet stand-in: regenerates the committed weights/resnet18s-synth.pt (~15 min on 2 cores). Never run by reproduce.
 pretrain: install
