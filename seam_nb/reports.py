@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['REPORTS', 'project_root', 'report_notebook', 'papermill_command', 'notebook_params', 'run_report', 'strip_figures',
-           'reproduce', 'parse_seeds', 'score', 'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name',
-           'write_meta', 'write_index', 'difference', 'run_grid']
+__all__ = ['REPORTS', 'project_root', 'report_notebook', 'papermill_command', 'notebook_params', 'config_fields',
+           'format_overrides', 'parse_overrides', 'run_report', 'strip_figures', 'reproduce', 'parse_seeds', 'score',
+           'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'write_meta', 'write_index',
+           'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #596eee12
 REPORTS = ('data', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance')   # in running order
@@ -40,13 +41,31 @@ def papermill_command(name: str, out_dir, params: dict) -> str:
         args += ['-p', k, ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)]
     return shlex.join(args)
 
-# %% ../nbs/90_reports.ipynb #6dcedde6
+# %% ../nbs/90_reports.ipynb #ecd550d6
 def notebook_params(name: str) -> dict:
     "The parameters (name: default) of a report notebook's `parameters` cell."
     import ast
     nb = json.loads(report_notebook(name).read_text())
     src = next(''.join(c['source']) for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
     return {t.targets[0].id: ast.literal_eval(t.value) for t in ast.parse(src).body if isinstance(t, ast.Assign)}
+
+def config_fields() -> set:
+    "Every flat configuration name."
+    from seam_nb.config import field_index
+    return set(field_index())
+
+def format_overrides(d: dict) -> str:
+    "{'lr': 0.02, 'scales': (1, 2)} -> 'lr=0.02;scales=1,2' (the `overrides` parameter of the report notebooks)."
+    return ';'.join(f"{k}={','.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in d.items())
+
+def parse_overrides(s: str) -> dict:
+    "'lr=0.02;scales=1,2' -> {'lr': '0.02', 'scales': '1,2'} (values are coerced by get_config, like CLI options)."
+    out = {}
+    for part in filter(None, (p.strip() for p in str(s or '').split(';'))):
+        k, sep, v = part.partition('=')
+        if not sep: raise ValueError(f"overrides: {part!r} is not key=value (separate pairs with ';')")
+        out[k.strip()] = v.strip()
+    return out
 
 def run_report(name: str, out_root='reports', preset: str = 'cpu', seed: int = 0, progress: bool = True, into=None, **params) -> dict:
     """Execute report `name` into `out_root/name/`; returns its meta.json (with `wall_time_s` and `command`).
@@ -55,7 +74,10 @@ def run_report(name: str, out_root='reports', preset: str = 'cpu', seed: int = 0
     out_dir = Path(into) if into else Path(out_root) / name
     out_dir.mkdir(parents=True, exist_ok=True)
     known = notebook_params(name)
+    extra = {k: v for k, v in params.items() if k not in known and k in config_fields()}
     params = dict(preset=preset, seed=seed, **{k: v for k, v in params.items() if k in known})
+    if extra and 'overrides' in known:   # other configuration fields travel in the notebook's `overrides` string
+        params['overrides'] = ';'.join(filter(None, [params.get('overrides', ''), format_overrides(extra)]))
     # OpenMP threads that spin while waiting make torch ~10x slower inside a Jupyter kernel on a 2-core machine
     # (measured: 100 convolutions 0.34 s with 1 thread, 3.2 s with 2); passive waiting removes the penalty.
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
@@ -81,9 +103,13 @@ def strip_figures(path: Path):
 def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tuple = (), **params) -> dict:
     "Run every report (or `only` those) in order; print and return {name: wall_time_s} plus the total."
     times = {}
-    unknown = set(params) - {k for n in (only or REPORTS) for k in notebook_params(n)}
+    unknown = set(params) - {k for n in (only or REPORTS) for k in notebook_params(n)} - set(config_fields())
     if unknown: raise ValueError(f"no report takes the parameter(s) {sorted(unknown)}")
+    from seam_nb.config import get_config
+    synth = get_config(preset, **{k: v for k, v in params.items() if k == 'dataset'}).data.dataset == 'synth'
     for name in (only or REPORTS):
+        if name == 'data' and not synth:
+            print("[seam-nb] skipping report 'data': it describes the embedded synthetic dataset", flush=True); continue
         print(f'[seam-nb] report {name!r} (preset={preset}, seed={seed}) ...', flush=True)
         meta = run_report(name, out_root, preset, seed, **params)
         times[name] = meta['wall_time_s']
