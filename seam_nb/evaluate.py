@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto #0
-__all__ = ['confusion', 'scores', 'ThresholdSweep', 'cam_to_label', 'best', 'thresholds', 'run_cams', 'evaluate_cams', 'gt_mask',
-           'gt_classes', 'evaluate_pngs', 'load_cam_file', 'sweep_cam_dir']
+__all__ = ['confusion', 'scores', 'ThresholdSweep', 'cam_to_label', 'best', 'thresholds', 'gt_mask', 'gt_classes',
+           'evaluate_pngs', 'load_cam_file', 'sweep_cam_dir']
 
 # %% ../nbs/12_evaluate.ipynb #19378daa
 def confusion(pred: np.ndarray, gt: np.ndarray, n_classes: int) -> np.ndarray:
@@ -80,50 +80,17 @@ def best(table) -> dict:
     i = int(table.miou.values.argmax())
     return dict(table.iloc[i]) | dict(at_edge=i in (0, len(table) - 1))
 
-# %% ../nbs/12_evaluate.ipynb #71620645
+# %% ../nbs/12_evaluate.ipynb #99543345
 def thresholds(e) -> np.ndarray:
     "The background thresholds of an `EvalConfig`: thr_start, thr_start + thr_step, ... below thr_stop."
     return np.round(np.arange(e.thr_start, e.thr_stop - 1e-9, e.thr_step), 6)
-
-def run_cams(cfg, run, method: str = 'cam', scales=None, flip=None, use_pcm=None, split: str | None = None,
-             progress: bool = True, max_images: int | None = None):
-    """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
-    (default cfg.data.eval_split; the first `max_images` images, default cfg.eval.eval_images, 0 = all).
-    scales/flip/use_pcm default to cfg.infer."""
-    from pathlib import Path
-    from seam_nb.data.voc import open_split
-    from seam_nb.infer import CamCache, cached_cams, infer_cam
-    from seam_nb.train import load_run, resolve_device
-    i = cfg.infer
-    scales, flip = tuple(i.scales if scales is None else scales), i.flip if flip is None else flip
-    use_pcm = i.use_pcm if use_pcm is None else use_pcm
-    ds = open_split(cfg, split or cfg.data.eval_split)
-    cache = CamCache(run, method, scales, flip, use_pcm, data_key=f'{ds.split}:{ds.fingerprint()}')
-    max_images = cfg.eval.eval_images if max_images is None else max_images
-    if max_images: ds.ids = ds.ids[:max_images]
-    dev, state = resolve_device(cfg.device), {}
-    def compute(item):
-        if 'model' not in state: state['model'] = load_run(cfg, Path(run), ds.classes).to(dev)
-        if method == 'cam': return infer_cam(state['model'], item['image'], item['label'], scales, flip, use_pcm, dev)
-        from seam_nb.gradcam import gradcam_cam
-        return gradcam_cam(state['model'], item['image'], item['label'], method, scales, flip, dev)
-    return ds, cache, cached_cams(cache, ds, compute, progress)
-
-def evaluate_cams(cfg, run, method: str = 'cam', scales=None, flip=None, use_pcm=None, split: str | None = None,
-                  progress: bool = True, max_images: int | None = None) -> dict:
-    "Sweep the background threshold over the CAMs of `run` (see `run_cams`). Returns dict(table, best, cache, classes)."
-    ds, cache, cams = run_cams(cfg, run, method, scales, flip, use_pcm, split, progress, max_images)
-    sweep = ThresholdSweep(ds.n_classes, thresholds(cfg.eval))
-    for iid, cam in cams: sweep.add(cam, gt_mask(ds, iid))
-    tab = sweep.table()
-    return dict(table=tab, best=best(tab), cache=cache, classes=ds.classes)
 
 def gt_mask(ds, iid: str) -> np.ndarray:
     "The ground-truth label map (H, W) of one image of `ds`."
     from seam_nb.data.voc import mask_path, read_mask
     return read_mask(mask_path(ds.root, iid), ds.n_classes)
 
-# %% ../nbs/12_evaluate.ipynb #b41dea80
+# %% ../nbs/12_evaluate.ipynb #a4429d0a
 def gt_classes(root) -> tuple:
     "Class names of a VOC-layout root: its cls_labels.json if present (synthetic set), else the 21 VOC classes."
     from pathlib import Path

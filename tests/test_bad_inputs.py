@@ -105,8 +105,46 @@ def test_bad_annotation_xml(voc):
     raises_naming(p, lambda: derive_labels(voc, ['2007_000001'], VOC_CLASSES, 'xml', cache=False))
 
 
-def test_labels_are_cached(voc, tmp_path):
+def test_labels_are_cached_by_content(voc, monkeypatch):
+    import seam_nb.data.voc as V
     ids = ['2007_000000', '2007_000001', '2007_000002']
     first = derive_labels(voc, ids, VOC_CLASSES, 'xml')
-    for i in ids: (voc / f'Annotations/{i}.xml').unlink()
-    assert derive_labels(voc, ids, VOC_CLASSES, 'xml') == first, 'second call reads the cache, not the XML'
+    parsed = []
+    monkeypatch.setattr(V, '_labels_from_xml', lambda p, c: parsed.append(p) or [VOC_CLASSES.index('horse')])
+    assert derive_labels(voc, ids, VOC_CLASSES, 'xml') == first and parsed == [], 'unchanged files are read from the cache'
+    (voc / 'Annotations/2007_000001.xml').write_text('<annotation><object><name>horse</name></object></annotation>')
+    again = derive_labels(voc, ids, VOC_CLASSES, 'xml')
+    assert parsed == [voc / 'Annotations/2007_000001.xml'], 'only the edited annotation is parsed again'
+    assert again['2007_000001'] == [VOC_CLASSES.index('horse')] and again['2007_000000'] == first['2007_000000']
+
+
+def test_damaged_label_cache_is_named_and_rebuilt(voc, tmp_path):
+    ids = ['2007_000000', '2007_000001']
+    first = derive_labels(voc, ids, VOC_CLASSES, 'xml')
+    cache = next((tmp_path / 'seam-nb-data' / 'labels').glob('*.json'))
+    cache.write_text(cache.read_text().replace('[', '[9, ', 1))   # valid JSON, wrong content
+    with pytest.warns(UserWarning, match=str(cache)):
+        assert derive_labels(voc, ids, VOC_CLASSES, 'xml') == first
+
+
+def test_skip_bad_skips_a_corrupt_mask_when_labels_come_from_masks(voc):
+    import shutil
+    shutil.rmtree(voc / 'Annotations')
+    p = voc / 'SegmentationClass/2007_000001.png'
+    p.write_bytes(b'\x89PNG\r\n\x1a\n garbage')
+    raises_naming(p, lambda: SegDataset(voc, 'train', label_source='mask'))
+    with pytest.warns(UserWarning, match='2007_000001'):
+        ds = SegDataset(voc, 'train', label_source='mask', skip_bad=True)
+    assert ds.ids == ['2007_000000', '2007_000002'] and ds.skipped[0][0] == '2007_000001'
+
+
+def test_split_file_with_bom_duplicates_or_bad_encoding(voc):
+    f = voc / 'ImageSets/Segmentation/train.txt'
+    f.write_bytes('\ufeff2007_000000\n2007_000001\n'.encode('utf-8'))
+    assert SegDataset(voc, 'train').ids == ['2007_000000', '2007_000001'], 'a byte-order mark is not part of the first id'
+    f.write_text('2007_000000\n2007_000001\n2007_000000\n')
+    err = raises_naming(f, lambda: SegDataset(voc, 'train'))
+    assert "'2007_000000'" in str(err)
+    f.write_bytes(b'2007_000000\n\xff\xfe2007\n')
+    err = raises_naming(f, lambda: SegDataset(voc, 'train'))
+    assert 'not UTF-8' in str(err)

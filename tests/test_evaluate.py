@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from seam_nb.config import get_config
-from seam_nb.evaluate import ThresholdSweep, confusion, evaluate_cams, scores
+from seam_nb.cams import evaluate_cams
+from seam_nb.evaluate import ThresholdSweep, confusion, scores
+from seam_nb.infer import CamSpec
 
 
 def reference_sweep(cams, gts, thresholds, n_classes):
@@ -78,7 +80,7 @@ def test_cache_is_reused_and_never_shared_between_variants(smoke_run, monkeypatc
     b = evaluate_cams(cfg, run, progress=False)
     assert b['cache'].stats['computed'] == 0 and b['cache'].dir == a['cache'].dir
     assert a['table'].equals(b['table'])
-    c = evaluate_cams(cfg, run, scales=(1.0,), progress=False)
+    c = evaluate_cams(cfg, run, CamSpec.of(cfg, scales=(1.0,)), progress=False)
     assert c['cache'].dir != a['cache'].dir and c['cache'].stats['reused'] == 0
     # a file of another variant copied into this variant's folder is detected and recomputed
     victim = a['cache'].path(sorted(p.stem for p in a['cache'].dir.glob('*.npz'))[0])
@@ -95,7 +97,8 @@ def test_missing_checkpoint_names_the_run(smoke_run, monkeypatch, tmp_path):
     monkeypatch.setenv('SEAM_NB_DATA', str(data))
     empty = tmp_path / 'runs' / 'not-trained'
     empty.mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match='not-trained: no model.pt'):
+    from seam_nb.runs import RunError
+    with pytest.raises(RunError, match='not-trained: the run has not finished'):
         evaluate_cams(cfg, empty, progress=False)
 
 
