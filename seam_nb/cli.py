@@ -41,7 +41,7 @@ def config_from_args(a: argparse.Namespace) -> Config:
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #0668cfe4
+# %% ../nbs/99_cli.ipynb #4c1295dd
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -120,15 +120,19 @@ def cmd_grid(a):
     print(agg.to_string())
 
 def cmd_export_checkpoints(a):
-    from seam_nb.checkpoints import REPORT_MODELS, ensure_run, export_checkpoint, model_config
+    from seam_nb.checkpoints import ensure_run, export_checkpoint, model_config
+    from seam_nb.reports import report_models
     cfg = config_from_args(a)
-    for name, seed in REPORT_MODELS:
+    models = report_models(a.reports, cfg.preset)
+    if not models: raise ConfigError(f'{a.reports}: no report of preset {cfg.preset!r} lists the models it used (meta.json); '
+                                     f'run `seam-nb reproduce --preset {cfg.preset}` first (make reproduce)')
+    for name, seed in models:
         mcfg = model_config(cfg, name, seed)
         run = ensure_run(mcfg, name, from_scratch=True)
         e = export_checkpoint(run, name, mcfg)
         print(f"{name} seed {seed}: run {run.name}, {e['train_seconds']:.0f} s of training -> checkpoints/{e['file']}")
 
-# %% ../nbs/99_cli.ipynb #a9d815b4
+# %% ../nbs/99_cli.ipynb #193f8a93
 def build_parser() -> argparse.ArgumentParser:
     "The `seam-nb` argument parser."
     p = argparse.ArgumentParser(prog='seam-nb', description='SEAM (CVPR 2020), reproducibly: data, training, reports.')
@@ -160,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--param', required=True, help='the parameter to vary, e.g. seed')
     s.add_argument('--values', required=True, help='comma-separated values, e.g. 0,1,2')
     s.add_argument('--out', default='reports-grid', help='output root (default: reports-grid)')
-    add('export-checkpoints', cmd_export_checkpoints, 'train (or reuse) every model the reports use and write float16 checkpoints + manifest')
+    s = add('export-checkpoints', cmd_export_checkpoints, 'train (or reuse) every model the reports use and write float16 checkpoints + manifest')
+    s.add_argument('--reports', default='reports', help='the reports whose models to export (their meta.json list them; default: reports)')
     return p
 
 _OS_FIX = {13: 'make it writable, or choose another folder ($SEAM_NB_RUNS, $SEAM_NB_DATA, --out)',

@@ -24,8 +24,8 @@ from .runs import read_manifest
 # %% auto #0
 __all__ = ['REPORTS', 'ReportError', 'ReportFailed', 'report_notebook', 'papermill_command', 'notebook_params', 'config_fields',
            'format_overrides', 'parse_overrides', 'run_report', 'strip_figures', 'reproduce', 'parse_seeds', 'score',
-           'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'write_meta', 'write_index',
-           'difference', 'run_grid']
+           'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta',
+           'Report', 'report_models', 'write_index', 'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #6fed89ec
 REPORTS = ('data', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance')   # in running order
@@ -195,7 +195,7 @@ def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tupl
     print(f'[seam-nb] index -> {write_index(out_root)}', flush=True)
     return times
 
-# %% ../nbs/90_reports.ipynb #87a2fef2
+# %% ../nbs/90_reports.ipynb #5a663034
 def parse_seeds(seeds) -> tuple:
     "Seeds from a papermill parameter: 2, '0,1,2', [0, 1, 2] -> (0, 1, 2)."
     if isinstance(seeds, int): return (seeds,)
@@ -244,18 +244,72 @@ def device_name(cfg) -> str:
     if d.type == 'cuda': return torch.cuda.get_device_name(d)
     return f'cpu ({platform.machine()}, {torch.get_num_threads()} torch threads)'
 
+def eval_images(cfg) -> int:
+    "How many images of the eval split a report scores."
+    n = len(open_split(cfg, cfg.data.eval_split, with_mask=False))
+    return min(n, cfg.eval.eval_images or n)
+
 def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> dict:
     "Write out/meta.json: parameters, configuration, dataset fingerprint, run ids, package version, device."
     import platform, seam_nb
     ds = open_split(cfg, cfg.data.eval_split, with_mask=False)
     meta = dict(report=name, preset=cfg.preset, seed=cfg.seed, params=params, config=to_flat(cfg), runs=runs,
                 dataset_fingerprint=ds.fingerprint(), eval_split=cfg.data.eval_split,
-                eval_images=min(len(ds), cfg.eval.eval_images or len(ds)), package_version=seam_nb.__version__,
+                eval_images=eval_images(cfg), package_version=seam_nb.__version__,
                 device=device_name(cfg), python=platform.python_version(), **extra)
     write_json(Path(out) / 'meta.json', meta, sort_keys=True, default=list)
     return meta
 
-# %% ../nbs/90_reports.ipynb #1a412a74
+# %% ../nbs/90_reports.ipynb #38806c6a
+class Report:
+    """The first and last steps of a table notebook. `Report(name, preset, seed, root, out_dir, overrides, eval_images,
+    config=dict(...), **params)` builds `cfg` from the parameters cell (`overrides` = 'key=value;...', `config` = more
+    configuration fields), the output folder `out` (a temporary one when out_dir is empty) and starts the clock; `params`
+    are recorded in meta.json. `score`/`run` get models through the zoo and remember which; `finish` writes the outputs."""
+    def __init__(self, name: str, preset: str, seed: int, root: str = '', out_dir: str = '', overrides: str = '', eval_images=None,
+                 config: dict | None = None, **params):
+        import tempfile
+        self.name, self.t_start, self.models = name, time.perf_counter(), []
+        self.cfg = get_config(preset, **parse_overrides(overrides), seed=seed, root=root or None, eval_images=eval_images, **(config or {}))
+        self.out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f'seam-nb-{name}-'))
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.params = dict(overrides=overrides, eval_images=eval_images, **(config or {}), **params)
+
+    def score(self, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False) -> dict:
+        "`score` of zoo model `model` at `seed`, remembered for meta.json."
+        r = score(self.cfg, model, seed, method, scales, flip, use_pcm, from_scratch)
+        self.models.append((model, int(seed), r['run_id']))
+        return r
+
+    def run(self, model: str, seed: int, from_scratch: bool = False):
+        "(configuration, finished run folder) of zoo model `model` at `seed`, remembered for meta.json."
+        mcfg = model_config(self.cfg, model, seed)
+        run = ensure_run(mcfg, model, from_scratch)
+        self.models.append((model, int(seed), run.name))
+        return mcfg, run
+
+    @property
+    def eval_images(self) -> int: return eval_images(self.cfg)
+
+    def finish(self, table, runs: dict, title: str, md: list, **extra) -> dict:
+        "Write table.csv (`table`), meta.json (with `runs`, `title`, the models used, `extra`) and table.md (`md` parts, blank-line separated)."
+        table.to_csv(self.out / 'table.csv', index=False)
+        models = [dict(model=m, seed=s, run_id=r) for m, s, r in dict.fromkeys(self.models)]
+        meta = write_meta(self.out, self.name, self.cfg, self.params, runs, title=title, models=models,
+                          notebook_time_s=round(time.perf_counter() - self.t_start, 1), **extra)
+        write_atomic(self.out / 'table.md', '\n\n'.join(md) + '\n')
+        return meta
+
+def report_models(reports_dir='reports', preset: str | None = None) -> list[tuple[str, int]]:
+    "The (zoo model, seed) pairs the reports in `reports_dir` used (from their meta.json), in a stable order."
+    seen = {}
+    for f in sorted(Path(reports_dir).glob('*/meta.json')):
+        meta = json.loads(f.read_text())
+        if preset and meta.get('preset') != preset: continue
+        for m in meta.get('models', []): seen[(m['model'], int(m['seed']))] = None
+    return sorted(seen, key=lambda ms: (ms[1], ms[0]))
+
+# %% ../nbs/90_reports.ipynb #b0344b4c
 def write_index(out_root='reports') -> Path:
     "Assemble out_root/README.md from each report's table.md and meta.json."
     import re
@@ -283,7 +337,7 @@ def write_index(out_root='reports') -> Path:
     parts[4:4] = head
     return write_atomic(out_root / 'README.md', '\n'.join(parts) + '\n')
 
-# %% ../nbs/90_reports.ipynb #1afef14f
+# %% ../nbs/90_reports.ipynb #71bad803
 def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou', single_seed_noise: float = 1.0) -> dict:
     "Paired difference b - a over seeds of `res` (DataFrame with key, seed, value): mean, std, n, sign (+1/-1/0) and text."
     import numpy as np
@@ -295,7 +349,7 @@ def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou
     text = f'{m:+.1f}' + (f' ± {s:.1f} ({n} seeds)' if n > 1 else ' (1 seed)')
     return dict(mean=m, std=s, n=n, sign=int(np.sign(m)) if clear else 0, text=text)
 
-# %% ../nbs/90_reports.ipynb #13ab92d1
+# %% ../nbs/90_reports.ipynb #1ecb81c9
 def run_grid(name: str, param: str, values, out_root='reports-grid', preset: str = 'cpu', seed: int = 0, progress: bool = True, **params):
     "Run report `name` once per value of `param` into separate folders and aggregate their table.csv (mean ± std per row)."
     import pandas as pd

@@ -1,15 +1,12 @@
 """Issue 10's defects as regression tests: reproducible weights, one writer per run, caches that detect damage, one clear
 line (exit status 2) for every user error, reports that change only when they succeed, and a short message on Ctrl-C."""
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -79,7 +76,7 @@ def test_corrupt_cam_file_is_named_and_recomputed(smoke_run, monkeypatch):
 
 
 def test_corrupt_crf_label_is_named_and_recomputed(smoke_run, monkeypatch):
-    from seam_nb.crf import crf_dir, evaluate_crf
+    from seam_nb.crf import evaluate_crf
     cfg, run, data = smoke_run
     monkeypatch.setenv('SEAM_NB_DATA', str(data))
     a = evaluate_crf(cfg, run, alpha=24, workers=1, progress=False)
