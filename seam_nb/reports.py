@@ -50,7 +50,7 @@ def papermill_command(name: str, out_dir, params: dict) -> str:
         args += ['-p', k, ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)]
     return shlex.join(args)
 
-# %% ../nbs/90_reports.ipynb #fa8a3915
+# %% ../nbs/90_reports.ipynb #b2333926
 def notebook_params(name: str) -> dict:
     "The parameters (name: default) of a report notebook's `parameters` cell."
     import ast
@@ -71,7 +71,7 @@ def parse_overrides(s: str) -> dict:
     out = {}
     for part in filter(None, (p.strip() for p in str(s or '').split(';'))):
         k, sep, v = part.partition('=')
-        if not sep: raise ValueError(f"overrides: {part!r} is not key=value (separate pairs with ';')")
+        if not sep: raise ConfigError(f"overrides: {part!r} is not key=value (separate pairs with ';')")
         out[k.strip()] = v.strip()
     return out
 
