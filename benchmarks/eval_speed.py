@@ -30,7 +30,7 @@ def main():
     from seam_nb.data.voc import open_split
     from seam_nb.evaluate import ThresholdSweep, cam_to_label, confusion, gt_mask, thresholds
     from seam_nb.infer import CamCache, infer_cam
-    from seam_nb.train import build_model
+    from seam_nb.runs import build_model
     import tempfile
     cfg = get_config(a.preset)
     ds = open_split(cfg, cfg.data.eval_split)
