@@ -17,10 +17,10 @@ from .runs import load_run
 # %% auto #0
 __all__ = ['cam_producer', 'run_cams', 'evaluate_cams']
 
-# %% ../nbs/12a_cams.ipynb #ac2f19c0
+# %% ../nbs/12a_cams.ipynb #acb8bd13
 def cam_producer(spec: CamSpec, model, device='cpu'):
     "The `MultiScaleCAM` that computes `spec`'s maps: `CAM` (raw or PCM) or `GradCAM` (Grad-CAM, Grad-CAM++)."
-    return CAM(model, spec.use_pcm, device) if spec.method == 'cam' else GradCAM(model, spec.method, device)
+    return CAM(model, spec.use_pcm, device, spec.affinity) if spec.method == 'cam' else GradCAM(model, spec.method, device)
 
 def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True, max_images: int | None = None):
     """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`

@@ -195,7 +195,7 @@ def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tupl
     print(f'[seam-nb] index -> {write_index(out_root)}', flush=True)
     return times
 
-# %% ../nbs/90_reports.ipynb #5a663034
+# %% ../nbs/90_reports.ipynb #219628a3
 def parse_seeds(seeds) -> tuple:
     "Seeds from a papermill parameter: 2, '0,1,2', [0, 1, 2] -> (0, 1, 2)."
     if isinstance(seeds, int): return (seeds,)
@@ -203,11 +203,11 @@ def parse_seeds(seeds) -> tuple:
     return tuple(int(s) for s in seeds)
 
 def score(cfg, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False,
-          progress: bool = True) -> dict:
+          progress: bool = True, affinity: str = 'learned') -> dict:
     "Best-threshold pseudo-label scores of zoo model `model` at `seed` (trained or restored as needed) and its sweep curve."
     mcfg = model_config(cfg, model, seed)
     run = ensure_run(mcfg, model, from_scratch, progress=progress)
-    spec = CamSpec.of(mcfg, method, scales, flip, use_pcm)
+    spec = CamSpec.of(mcfg, method, scales, flip, use_pcm, affinity)
     r = evaluate_cams(mcfg, run, spec, progress=progress)
     b = r['best']
     return dict(model=model, seed=seed, method=method, run_id=run.name, scales=','.join(f'{s:g}' for s in spec.scales), flip=spec.flip,
@@ -260,7 +260,7 @@ def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> 
     write_json(Path(out) / 'meta.json', meta, sort_keys=True, default=list)
     return meta
 
-# %% ../nbs/90_reports.ipynb #38806c6a
+# %% ../nbs/90_reports.ipynb #17767997
 class Report:
     """The first and last steps of a table notebook. `Report(name, preset, seed, root, out_dir, overrides, eval_images,
     config=dict(...), **params)` builds `cfg` from the parameters cell (`overrides` = 'key=value;...', `config` = more
@@ -275,9 +275,10 @@ class Report:
         self.out.mkdir(parents=True, exist_ok=True)
         self.params = dict(overrides=overrides, eval_images=eval_images, **(config or {}), **params)
 
-    def score(self, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False) -> dict:
+    def score(self, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False,
+              affinity: str = 'learned') -> dict:
         "`score` of zoo model `model` at `seed`, remembered for meta.json."
-        r = score(self.cfg, model, seed, method, scales, flip, use_pcm, from_scratch)
+        r = score(self.cfg, model, seed, method, scales, flip, use_pcm, from_scratch, affinity=affinity)
         self.models.append((model, int(seed), r['run_id']))
         return r
 
