@@ -224,7 +224,7 @@ def _check_eval(e):
 
 _RULES = {SynthConfig: (_check_synth,), TrainConfig: (_check_train,), EvalConfig: (_check_eval,)}
 
-# %% ../nbs/00_config.ipynb #82ae575b
+# %% ../nbs/00_config.ipynb #62a82929
 PRESETS = {
     'smoke': dict(n_train=24, n_val=8, img_size=64, batch_size=4, max_steps=4, crop_size=64, resize_long=(56, 88),
                   ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05, pre_steps=3, pre_batch=4, pre_size=48),
@@ -262,11 +262,14 @@ def get_config(preset: str = 'cpu', **overrides) -> Config:
 
 _DEVICE = re.compile(r'auto|cpu|cuda(:\d+)?|mps')
 
-def _check_top(top: dict):
-    seed, device = top.get('seed', 0), top.get('device', 'auto')
-    if not 0 <= seed < 2 ** 32: raise ConfigError(f'seed: {seed} is outside 0..{2 ** 32 - 1}; use a non-negative seed such as 0')
+def _check_device_form(device: str):
     if not _DEVICE.fullmatch(device):
         raise ConfigError(f"device: {device!r} is not a device; use auto (CUDA if available, else CPU), cpu, cuda, cuda:<index> or mps")
+
+def _check_top(top: dict):
+    seed = top.get('seed', 0)
+    if not 0 <= seed < 2 ** 32: raise ConfigError(f'seed: {seed} is outside 0..{2 ** 32 - 1}; use a non-negative seed such as 0')
+    _check_device_form(top.get('device', 'auto'))
 
 def to_flat(cfg: Config) -> dict:
     "The flat `{name: value}` view of a `Config` (the names used by the CLI and papermill)."
@@ -274,12 +277,12 @@ def to_flat(cfg: Config) -> dict:
     for sec in SECTIONS: out.update(dataclasses.asdict(getattr(cfg, sec)))
     return out
 
-# %% ../nbs/00_config.ipynb #3d5a1acb
+# %% ../nbs/00_config.ipynb #f3b0c869
 def resolve_device(device: str = 'auto'):
     "'auto' -> cuda if available, else cpu; a named device is checked to exist here. Returns a `torch.device`."
     import torch
+    _check_device_form(device)
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if not _DEVICE.fullmatch(device): raise ConfigError(f"device: {device!r} is not a device; use auto, cpu, cuda, cuda:<index> or mps")
     if device.startswith('cuda'):
         n = torch.cuda.device_count() if torch.cuda.is_available() else 0
         idx = int(device.partition(':')[2] or 0)

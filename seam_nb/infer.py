@@ -23,7 +23,7 @@ from .pcm import pcm, pcm_input
 
 # %% auto #0
 __all__ = ['CAM_METHODS', 'CACHE_FORMAT', 'normalize_cam', 'rescale_image', 'MultiScaleCAM', 'CAM', 'infer_cam', 'CamSpec',
-           'CamCache', 'cached_cams']
+           'read_cam_file', 'CamCache', 'cached_cams']
 
 # %% ../nbs/10_infer.ipynb #d3b43a0d
 def normalize_cam(sum_cam: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -117,13 +117,23 @@ class CamSpec:
         pcm_tag = ('-pcm' if self.affinity == 'learned' else '-rgbaff') if self.use_pcm else ''
         return f"{self.method}{pcm_tag}-s{'_'.join(f'{s:g}' for s in self.scales)}{'-flip' if self.flip else ''}"
 
-# %% ../nbs/10_infer.ipynb #8a9c29ab
+# %% ../nbs/10_infer.ipynb #d1b1841e
 CACHE_FORMAT = 2
 
 def _cam_digest(classes: np.ndarray, shape: np.ndarray, part: np.ndarray) -> str:
     h = hashlib.sha256()
     for a in (np.asarray(classes, np.int64), np.asarray(shape, np.int64), np.asarray(part, np.float16)): h.update(a.tobytes())
     return h.hexdigest()
+
+def read_cam_file(path) -> tuple[str, str, np.ndarray]:
+    "(variant key, image id, CAM (C-1, H, W) float32) of a cache file, its content checked against its sha256; any damage raises."
+    with np.load(path) as z:
+        key, iid, cls, part, shp = str(z['key']), str(z['id']), z['classes'], z['cam'], z['shape']
+        if str(z['digest']) != _cam_digest(cls, shp, part): raise ValueError('content does not match its sha256')
+    cam = np.zeros(tuple(int(v) for v in shp), np.float32)
+    if len(cls) != len(part): raise ValueError(f'{len(cls)} class ids for {len(part)} channels')
+    cam[cls] = part
+    return key, iid, cam
 
 class CamCache:
     "Per-image normalised CAMs (C-1, H, W) of one model under `run_dir/cams/<variant>/`, keyed by the `CamSpec` and the data."
@@ -142,19 +152,14 @@ class CamCache:
         p = self.path(iid)
         if not p.is_file(): return None
         try:
-            with np.load(p) as z:
-                if str(z['key']) != self.key: raise ValueError(f"key {z['key']} is not this variant's {self.key}")
-                if str(z['id']) != iid: raise ValueError(f"it holds image {z['id']}")
-                cls, part, shp = z['classes'], z['cam'], z['shape']
-                if str(z['digest']) != _cam_digest(cls, shp, part): raise ValueError('content does not match its sha256')
-            shape = tuple(int(v) for v in shp)
-            if shape[0] != n_fg or len(cls) != len(part): raise ValueError(f'{len(cls)} channels of {shape} for {n_fg} classes')
+            key, held, cam = read_cam_file(p)
+            if key != self.key: raise ValueError(f"key {key} is not this variant's {self.key}")
+            if held != iid: raise ValueError(f'it holds image {held}')
+            if len(cam) != n_fg: raise ValueError(f'{len(cam)} channels for {n_fg} classes')
         except Exception as e:   # zlib, zip, pickle, key or shape errors: whatever the damage, the file is recomputed
             warnings.warn(f'cached CAM {p} is unreadable ({type(e).__name__}: {e}); recomputing it')
             self.stats['recomputed'] += 1
             return None
-        cam = np.zeros(shape, np.float32)
-        cam[cls] = part
         return cam
 
     def put(self, iid: str, cam: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from .config import SeamError
 
 # %% auto #0
 __all__ = ['repo_root', 'project_root', 'data_dir', 'runs_dir', 'checkpoints_dir', 'default_weights', 'writable_dir', 'temp_path',
-           'write_atomic', 'write_json', 'sha256_bytes', 'sha256_file', 'FileLock']
+           'write_atomic', 'write_json', 'sha256_bytes', 'json_digest', 'sha256_file', 'FileLock']
 
 # %% ../nbs/00a_paths.ipynb #989e5710
 def repo_root() -> Path | None:
@@ -60,19 +60,19 @@ def default_weights() -> Path:
     "The committed pretrained backbone: <repository>/weights/resnet18s-synth.pt."
     return project_root() / 'weights' / 'resnet18s-synth.pt'
 
-# %% ../nbs/00a_paths.ipynb #cda740f4
-def writable_dir(path, what: str, fix: str) -> Path:
-    "Create folder `path` if needed and check that it can be written; else a `SeamError` naming it, `what` it is and the `fix`."
+# %% ../nbs/00a_paths.ipynb #3294c8df
+def writable_dir(path, what: str, fix: str, error: type = SeamError) -> Path:
+    "Create folder `path` if needed and check that it can be written; else an `error` (a `SeamError`) naming it, `what` it is and the `fix`."
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f'.write-test.{os.getpid()}.{uuid.uuid4().hex[:8]}'
         probe.write_bytes(b''); probe.unlink()
     except OSError as e:
-        raise SeamError(path, f'{what} cannot be written ({e.strerror or e})', fix) from None
+        raise error(path, f'{what} cannot be written ({e.strerror or e})', fix) from None
     return path
 
-# %% ../nbs/00a_paths.ipynb #643aa9f4
+# %% ../nbs/00a_paths.ipynb #06bb810e
 def temp_path(path) -> Path:
     "A temporary sibling of `path`, unique to this process and thread (hidden, same folder so the rename is atomic)."
     path = Path(path)
@@ -93,6 +93,10 @@ def write_json(path, obj, **kw) -> Path:
     return write_atomic(path, json.dumps(obj, indent=1, **kw) + '\n')
 
 def sha256_bytes(data: bytes) -> str: return hashlib.sha256(data).hexdigest()
+
+def json_digest(obj) -> str:
+    "sha256 of `obj` as canonical JSON (sorted keys): the checksum a JSON cache or manifest keeps of its own entries."
+    return sha256_bytes(json.dumps(obj, sort_keys=True).encode())
 
 def sha256_file(path) -> str:
     "sha256 hex digest of a file, read in 1 MiB blocks."

@@ -50,7 +50,7 @@ def papermill_command(name: str, out_dir, params: dict) -> str:
         args += ['-p', k, ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)]
     return shlex.join(args)
 
-# %% ../nbs/90_reports.ipynb #b2333926
+# %% ../nbs/90_reports.ipynb #41b4cbec
 def notebook_params(name: str) -> dict:
     "The parameters (name: default) of a report notebook's `parameters` cell."
     import ast
@@ -141,12 +141,11 @@ def _logs_to(log: Path):
         handler.close()
 
 def _user_error_names() -> set:
-    "Class names of every SeamError subclass (how a kernel's exception is recognised as a user error)."
+    "Class names of SeamError and all its subclasses (every stage that defines one is imported by this module)."
     todo, names = [SeamError], set()
     while todo:
         c = todo.pop(); names.add(c.__name__); todo += c.__subclasses__()
-    # subclasses defined in modules not imported here are known by name
-    return names | {'DataError', 'ConfigError', 'WeightsError', 'RunError', 'TrainingDiverged', 'ReportError'}
+    return names
 
 def _keep_failed(tmp: Path, out_dir: Path) -> Path:
     "Move a failed report's partial output to `.<name>.failed/` next to the report (replacing an older one)."
@@ -195,7 +194,7 @@ def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tupl
     print(f'[seam-nb] index -> {write_index(out_root)}', flush=True)
     return times
 
-# %% ../nbs/90_reports.ipynb #219628a3
+# %% ../nbs/90_reports.ipynb #f9619ad7
 def parse_seeds(seeds) -> tuple:
     "Seeds from a papermill parameter: 2, '0,1,2', [0, 1, 2] -> (0, 1, 2)."
     if isinstance(seeds, int): return (seeds,)
@@ -244,9 +243,9 @@ def device_name(cfg) -> str:
     if d.type == 'cuda': return torch.cuda.get_device_name(d)
     return f'cpu ({platform.machine()}, {torch.get_num_threads()} torch threads)'
 
-def eval_images(cfg) -> int:
-    "How many images of the eval split a report scores."
-    n = len(open_split(cfg, cfg.data.eval_split, with_mask=False))
+def eval_images(cfg, ds=None) -> int:
+    "How many images of the eval split (`ds`, opened if not given) a report scores."
+    n = len(ds if ds is not None else open_split(cfg, cfg.data.eval_split, with_mask=False))
     return min(n, cfg.eval.eval_images or n)
 
 def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> dict:
@@ -255,7 +254,7 @@ def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> 
     ds = open_split(cfg, cfg.data.eval_split, with_mask=False)
     meta = dict(report=name, preset=cfg.preset, seed=cfg.seed, params=params, config=to_flat(cfg), runs=runs,
                 dataset_fingerprint=ds.fingerprint(), eval_split=cfg.data.eval_split,
-                eval_images=eval_images(cfg), package_version=seam_nb.__version__,
+                eval_images=eval_images(cfg, ds), package_version=seam_nb.__version__,
                 device=device_name(cfg), python=platform.python_version(), **extra)
     write_json(Path(out) / 'meta.json', meta, sort_keys=True, default=list)
     return meta

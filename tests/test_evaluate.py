@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pytest
 
-from seam_nb.config import get_config
 from seam_nb.cams import evaluate_cams
 from seam_nb.evaluate import ThresholdSweep, confusion, scores
 from seam_nb.infer import CamSpec
@@ -60,16 +59,6 @@ def test_hand_computed_iou_with_ignore_and_absent_classes():
     assert np.isnan(s['iou'][2]) and np.isnan(s['iou'][4])
     assert s['miou'] == pytest.approx((25 + 60 + 0) / 3)
     np.testing.assert_allclose(s['fn'][[0, 1, 3]], [2 / 4, 0, 1]); np.testing.assert_allclose(s['fp'][[0, 1, 3]], [1 / 4, 2 / 5, 0])
-
-
-@pytest.fixture(scope='module')
-def smoke_run(tmp_path_factory):
-    import os
-    from seam_nb.train import train
-    d = tmp_path_factory.mktemp('run')
-    os.environ['SEAM_NB_DATA'] = str(d / 'data')          # module-scoped: the autouse fixture is per test
-    cfg = get_config('smoke', weights='scratch', device='cpu', max_steps=2)
-    return cfg, train(cfg, d / 'runs', progress=False), d / 'data'
 
 
 def test_cache_is_reused_and_never_shared_between_variants(smoke_run, monkeypatch):

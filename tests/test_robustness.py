@@ -42,19 +42,6 @@ def test_two_runs_of_one_config_give_byte_identical_weights(seam_nb_cli, tmp_pat
 
 
 # ---- 2. caches: a damaged file is named and recomputed -------------------------------------------------------------------
-@pytest.fixture(scope='module')
-def smoke_run(tmp_path_factory):
-    from seam_nb.train import train
-    d = tmp_path_factory.mktemp('run')
-    old = os.environ.get('SEAM_NB_DATA')
-    os.environ['SEAM_NB_DATA'] = str(d / 'data')
-    cfg = get_config('smoke', weights='scratch', device='cpu', max_steps=2)
-    run = train(cfg, d / 'runs', progress=False)
-    if old is None: del os.environ['SEAM_NB_DATA']
-    else: os.environ['SEAM_NB_DATA'] = old
-    return cfg, run, d / 'data'
-
-
 def flip_bytes(path: Path, at: float = 0.5, n: int = 3):
     raw = bytearray(path.read_bytes())
     for k in range(n): raw[int(len(raw) * at) + k] ^= 0xFF
