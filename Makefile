@@ -3,7 +3,7 @@
 #   make test        set up .venv (once), then the whole test suite (nbdev_test over nbs/ + pytest tests/)
 # A second run skips the install: the stamp below is newer than the files that define the environment.
 # Options: PRESET=smoke|cpu|paper  SEED=0  ROOT=/path/to/VOCdevkit/VOC2012 (paper preset)  PYTHON=/path/to/python3.11
-#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model: ~1.5 h on 2 cores)
+#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model: ~2 h on 2 cores)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -16,7 +16,7 @@ NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
 # pip's config on some machines lists local indexes that lack most packages; drop those warnings, keep real errors.
 QUIET_PIP := grep -v -e 'is ignored: it is neither a file nor a directory' || true
 
-.PHONY: install reproduce checkpoints pretrain test export clean-nbs check-sync lab
+.PHONY: install reproduce checkpoints pretrain pretrain-calibration test export clean-nbs check-sync lab
 
 install: $(STAMP)
 
@@ -43,6 +43,11 @@ checkpoints: install
 ## Our ImageNet stand-in: regenerates the committed weights/resnet18s-synth.pt (~15 min on 2 cores). Never run by reproduce.
 pretrain: install
 	$(BIN)/seam-nb pretrain --seed $(SEED)
+
+## The pretrained backbones of the calibration's body designs (reports/calibration; ~17 + 23 min on 2 cores). Never run by reproduce.
+pretrain-calibration: install
+	$(BIN)/seam-nb pretrain --seed $(SEED) --body-style 1 --body-distractors 0.5 --pre-marks false --out weights/calibration/resnet18s-body.pt
+	$(BIN)/seam-nb pretrain --seed $(SEED) --body-style 1 --body-distractors 0.5 --pre-marks false --pre-size 128 --pre-steps 1500 --out weights/calibration/resnet18s-body128.pt
 
 ## The test suite: notebooks and package in sync, every notebook cell (nbdev_test), then pytest.
 test: install

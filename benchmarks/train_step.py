@@ -1,10 +1,11 @@
 """Training step time and peak memory, baseline (plain CAM) vs full SEAM, on whatever device is present.
 
-Shapes: `cpu` = ResNet-18s, batch 16, 128 px crops (the cpu preset); `paper` = ResNet-38, batch 8, 448 px crops (the
+Shapes: `cpu` = ResNet-18s, batch 16, 128 px crops (the cpu preset); `cpu-os4` = the same at output stride 4 (a 32 x 32
+CAM, the calibration's candidate designs); `paper` = ResNet-38, batch 8, 448 px crops (the
 official setting; on a CPU it takes minutes per step and ~20+ GB, so it runs only with --shapes paper explicitly or on
 CUDA). Each (shape, method) runs in its own subprocess so that peak memory is its own. Prints one table.
 
-    .venv/bin/python benchmarks/train_step.py                 # cpu shape (and paper shape if CUDA is available)
+    .venv/bin/python benchmarks/train_step.py                 # cpu and cpu-os4 shapes (and paper if CUDA is available)
     .venv/bin/python benchmarks/train_step.py --shapes paper --paper-batch 2 --steps 2
 """
 import argparse
@@ -15,6 +16,7 @@ import sys
 import time
 
 SHAPES = {'cpu': dict(backbone='resnet18s', batch=16, size=128, er_scale=0.75),
+          'cpu-os4': dict(backbone='resnet18s', batch=16, size=128, er_scale=0.75, output_stride=4),
           'paper': dict(backbone='resnet38', batch=8, size=448, er_scale=0.3)}
 
 
@@ -25,7 +27,7 @@ def one(shape, method, steps, batch, device):
     s = SHAPES[shape]
     dev = torch.device(device)
     torch.manual_seed(0)
-    model = SEAM(build_backbone(s['backbone']), 21 if shape == 'paper' else 11).to(dev).train()
+    model = SEAM(build_backbone(s['backbone'], output_stride=s.get('output_stride', 8)), 21 if shape == 'paper' else 11).to(dev).train()
     model.backbone.freeze_bn()
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3, momentum=0.9)
     x = torch.randn(batch, 3, s['size'], s['size'], device=dev)
@@ -41,14 +43,14 @@ def one(shape, method, steps, batch, device):
         if i: times.append(time.perf_counter() - t)
     peak = (torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda'
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
-    return dict(shape=shape, method=method, device=str(dev), batch=batch, size=s['size'], backbone=s['backbone'],
+    return dict(shape=shape, method=method, device=str(dev), batch=batch, size=s['size'], backbone=s['backbone'], output_stride=s.get('output_stride', 8),
                 step_s=round(sum(times) / len(times), 3), peak_gib=round(peak, 2),
                 peak_kind='CUDA allocated' if dev.type == 'cuda' else 'process max RSS', threads=torch.get_num_threads())
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--shapes', default='', help='comma list of cpu,paper (default: cpu, plus paper on CUDA)')
+    p.add_argument('--shapes', default='', help='comma list of cpu,cpu-os4,paper (default: cpu,cpu-os4, plus paper on CUDA)')
     p.add_argument('--steps', type=int, default=5); p.add_argument('--paper-batch', type=int, default=8)
     p.add_argument('--device', default='auto'); p.add_argument('--one', default='', help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -58,7 +60,7 @@ def main():
         shape, method = a.one.split(':')
         batch = a.paper_batch if shape == 'paper' else SHAPES[shape]['batch']
         print(json.dumps(one(shape, method, a.steps, batch, device))); return
-    shapes = a.shapes.split(',') if a.shapes else (['cpu', 'paper'] if device.startswith('cuda') else ['cpu'])
+    shapes = a.shapes.split(',') if a.shapes else ['cpu', 'cpu-os4'] + (['paper'] if device.startswith('cuda') else [])
     rows = []
     for shape in shapes:
         for method in ('baseline', 'seam'):
@@ -67,9 +69,9 @@ def main():
             if r.returncode: print(r.stderr, file=sys.stderr); continue
             rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
-    print('\n| shape | method | device | backbone | batch x px | step (s) | peak (GiB) |\n|---|---|---|---|---|---|---|')
+    print('\n| shape | method | device | backbone | output stride | batch x px | step (s) | peak (GiB) |\n|---|---|---|---|---|---|---|---|')
     for r in rows:
-        print(f"| {r['shape']} | {r['method']} | {r['device']} | {r['backbone']} | {r['batch']} x {r['size']} | {r['step_s']} | {r['peak_gib']} ({r['peak_kind']}) |")
+        print(f"| {r['shape']} | {r['method']} | {r['device']} | {r['backbone']} | {r['output_stride']} | {r['batch']} x {r['size']} | {r['step_s']} | {r['peak_gib']} ({r['peak_kind']}) |")
 
 
 if __name__ == '__main__':

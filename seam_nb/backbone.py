@@ -40,7 +40,7 @@ class Backbone(nn.Module):
                 for p in m.parameters(): p.requires_grad_(False)
         return self
 
-# %% ../nbs/03_backbone.ipynb #3b71d37e
+# %% ../nbs/03_backbone.ipynb #7611915d
 class BasicBlock(nn.Module):
     "Two 3×3 convs with BN and a residual; `dilation` replaces stride in the late stages."
     def __init__(self, cin: int, cout: int, stride: int = 1, dilation: int = 1):
@@ -55,15 +55,18 @@ class BasicBlock(nn.Module):
         return F.relu(y + (x if self.down is None else self.down(x)))
 
 class ResNet18s(Backbone):
-    "ResNet-18 layout, `width` base channels, output stride 8 (stages 3/4 dilated 2/4)."
-    def __init__(self, width: int = 32):
+    """ResNet-18 layout, `width` base channels, output stride 8 (stages 3/4 dilated 2/4) or 4 (stage 2 not strided,
+    stages 2/3/4 dilated 2/4/8). Both strides have the same parameters: weights trained at one load into the other."""
+    def __init__(self, width: int = 32, output_stride: int = 8):
         super().__init__()
-        w = width
+        if output_stride not in (4, 8): raise ValueError(f'output_stride {output_stride}: 4 or 8')
+        w, s2, d = width, output_stride // 4, 8 // output_stride   # stage-2 stride; dilation factor of the later stages
+        self.output_stride = output_stride
         self.stem = nn.Sequential(nn.Conv2d(3, w, 3, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True))
         self.layer1 = nn.Sequential(BasicBlock(w, w, 2), BasicBlock(w, w))
-        self.layer2 = nn.Sequential(BasicBlock(w, 2 * w, 2), BasicBlock(2 * w, 2 * w))
-        self.layer3 = nn.Sequential(BasicBlock(2 * w, 4 * w, 1, 2), BasicBlock(4 * w, 4 * w, 1, 2))
-        self.layer4 = nn.Sequential(BasicBlock(4 * w, 8 * w, 1, 4), BasicBlock(8 * w, 8 * w, 1, 4))
+        self.layer2 = nn.Sequential(BasicBlock(w, 2 * w, s2, d), BasicBlock(2 * w, 2 * w, 1, d))
+        self.layer3 = nn.Sequential(BasicBlock(2 * w, 4 * w, 1, 2 * d), BasicBlock(4 * w, 4 * w, 1, 2 * d))
+        self.layer4 = nn.Sequential(BasicBlock(4 * w, 8 * w, 1, 4 * d), BasicBlock(8 * w, 8 * w, 1, 4 * d))
         self.tap_channels, self.out_channels = (2 * w, 4 * w), 8 * w
         for m in self.modules():
             if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
@@ -72,7 +75,7 @@ class ResNet18s(Backbone):
         t4 = self.layer3(t3)
         return dict(tap3=t3, tap4=t4, out=self.layer4(t4))
 
-# %% ../nbs/03_backbone.ipynb #e9b32ff2
+# %% ../nbs/03_backbone.ipynb #c7b64355
 class WeightsError(SeamError):
     "A weights or checkpoint file is missing, unreadable, corrupt or does not fit the model; the message names it and the fix."
 
@@ -116,7 +119,7 @@ class ResNet50(Backbone):
         t4 = self.layer3(t3)
         return dict(tap3=t3, tap4=t4, out=self.layer4(t4))
 
-# %% ../nbs/03_backbone.ipynb #9270cdbe
+# %% ../nbs/03_backbone.ipynb #c6c94e27
 class ResBlock38(nn.Module):
     "Pre-activation block of ResNet-38 (official `ResBlock`): BN-ReLU, 3×3 conv, BN-ReLU, 3×3 conv, + shortcut."
     def __init__(self, cin, cmid, cout, stride=1, first_dilation=None, dilation=1):
@@ -179,7 +182,7 @@ class ResNet38(Backbone):
         x, _ = self.b7(x)
         return dict(tap3=tap3, tap4=tap4, out=F.relu(self.bn7(x)))
 
-# %% ../nbs/03_backbone.ipynb #233b809d
+# %% ../nbs/03_backbone.ipynb #ce3590e8
 def read_state_dict_table(path) -> dict[str, tuple[int, ...]]:
     "Read a `name<TAB>shape` table (shape like 64x3x3x3) into {name: shape}; '#' lines are comments."
     out = {}
@@ -189,10 +192,10 @@ def read_state_dict_table(path) -> dict[str, tuple[int, ...]]:
         out[name] = tuple(int(s) for s in shape.split('x'))
     return out
 
-# %% ../nbs/03_backbone.ipynb #5ad648eb
+# %% ../nbs/03_backbone.ipynb #89349ec8
 BACKBONES = {'resnet18s': ResNet18s, 'resnet50': ResNet50, 'resnet38': ResNet38}
 
-def build_backbone(name: str, weights: str = '') -> Backbone:
-    "The backbone named by `TrainConfig.backbone`, with local weights for resnet50/resnet38 if given."
+def build_backbone(name: str, weights: str = '', output_stride: int = 8) -> Backbone:
+    "The backbone named by `TrainConfig.backbone`, with local weights for resnet50/resnet38 if given (output stride 4: resnet18s only)."
     if name not in BACKBONES: raise ValueError(f"backbone {name!r}: one of {', '.join(BACKBONES)}")
-    return BACKBONES[name]() if name == 'resnet18s' else BACKBONES[name](weights)
+    return BACKBONES[name](output_stride=output_stride) if name == 'resnet18s' else BACKBONES[name](weights)

@@ -41,7 +41,7 @@ def config_from_args(a: argparse.Namespace) -> Config:
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #4c1295dd
+# %% ../nbs/99_cli.ipynb #553bc2a9
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -120,6 +120,7 @@ def cmd_grid(a):
     print(agg.to_string())
 
 def cmd_export_checkpoints(a):
+    from seam_nb.calibration import design_config
     from seam_nb.checkpoints import ensure_run, export_checkpoint, model_config
     from seam_nb.reports import report_models
     cfg = config_from_args(a)
@@ -127,7 +128,8 @@ def cmd_export_checkpoints(a):
     if not models: raise ConfigError(f'{a.reports}: no report of preset {cfg.preset!r} lists the models it used (meta.json); '
                                      f'run `seam-nb reproduce --preset {cfg.preset}` first (make reproduce)')
     for name, seed in models:
-        mcfg = model_config(cfg, name, seed)
+        # 'design:<name>': the CAM baseline of a calibration design (reports/calibration), else a zoo model
+        mcfg = design_config(name[7:], cfg.preset, seed) if name.startswith('design:') else model_config(cfg, name, seed)
         run = ensure_run(mcfg, name, from_scratch=True)
         e = export_checkpoint(run, name, mcfg)
         print(f"{name} seed {seed}: run {run.name}, {e['train_seconds']:.0f} s of training -> checkpoints/{e['file']}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 # %% auto #0
 __all__ = ['SECTIONS', 'TOP_KEYS', 'PRESETS', 'SeamError', 'ConfigError', 'F', 'DataConfig', 'SynthConfig', 'TrainConfig',
            'PretrainConfig', 'InferConfig', 'EvalConfig', 'Config', 'coerce', 'validate', 'field_index', 'get_config',
-           'to_flat', 'resolve_device', 'config_hash', 'describe']
+           'to_flat', 'resolve_device', 'id_fields', 'config_hash', 'describe']
 
 # %% ../nbs/00_config.ipynb #829cd68a
 class SeamError(Exception):
@@ -34,12 +34,18 @@ class SeamError(Exception):
 class ConfigError(SeamError, ValueError):
     "A configuration value is unknown or invalid; the message names the field and how to fix it."
 
-# %% ../nbs/00_config.ipynb #5d1c001f
-def F(default, doc: str, paper=None, choices=None, lo=None, hi=None):
-    "A dataclass field with its documentation, the paper's value and the allowed values."
-    return field(default=default, metadata=dict(doc=doc, paper=paper, choices=choices, lo=lo, hi=hi))
+# %% ../nbs/00_config.ipynb #50794ef0
+_NO_NEUTRAL = object()
 
-# %% ../nbs/00_config.ipynb #32cb067b
+def F(default, doc: str, paper=None, choices=None, lo=None, hi=None, neutral=_NO_NEUTRAL):
+    """A dataclass field with its documentation, the paper's value and the allowed values. `neutral`: a field added after
+    content ids were published, and the value at which it reproduces the earlier behaviour; at that value it is left out
+    of every content id (`id_fields`), so adding a knob does not rename existing datasets, runs and checkpoints."""
+    md = dict(doc=doc, paper=paper, choices=choices, lo=lo, hi=hi)
+    if neutral is not _NO_NEUTRAL: md['neutral'] = neutral
+    return field(default=default, metadata=md)
+
+# %% ../nbs/00_config.ipynb #a4750280
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -70,13 +76,17 @@ class SynthConfig:
     clutter_max: int = F(4, 'class-free distractor blobs per image: 0..clutter_max', 'n/a', lo=0, hi=20)
     border_px: int = F(1, 'width of the 255 (ignore) band drawn on object boundaries, as in VOC', 'VOC: ~5 px at 500 px', lo=0, hi=8)
     jpeg_quality: int = F(92, 'JPEG quality of the written images', 'n/a', lo=50, hi=100)
+    body_style: float = F(0.0, 'strength of the class-typical body appearance (hue, texture; per object 0.3-1 times this); '
+                          '0 = class-agnostic fills, the class only in shape and mark', 'n/a (VOC: real appearance)', lo=0.0, hi=1.0, neutral=0.0)
+    body_distractors: float = F(0.0, 'probability that a distractor blob wears a body appearance (of a random class), so that '
+                                'colour and texture alone do not segment', 'n/a', lo=0.0, hi=1.0, neutral=0.0)
 
 @dataclass(frozen=True)
 class TrainConfig:
     "The training loop; every ablation is a flag (baseline = er, pcm and ecr off)."
     backbone: str = F('resnet18s', 'backbone network', 'resnet38 (wide ResNet-38, rna-a1)', choices=('resnet18s', 'resnet50', 'resnet38'))
     weights: str = F('', "local path to pretrained backbone weights ('' = the committed synthetic pretraining for resnet18s, "
-                     "'scratch' = random initialisation)", 'ImageNet ResNet-38 converted from mxnet')
+                     "'scratch' = random initialisation; a relative path is looked up in the current folder, then in the repository)", 'ImageNet ResNet-38 converted from mxnet')
     freeze_bn: bool = F(True, 'keep every BatchNorm in eval mode with frozen parameters', 'code: all BN frozen')
     batch_size: int = F(16, 'images per step (total, not per GPU)', '8', lo=1)
     max_steps: int = F(1000, 'optimisation steps', '10,576 (8 epochs of train_aug at batch 8)', lo=1)
@@ -85,6 +95,8 @@ class TrainConfig:
     weight_decay: float = F(5e-4, 'SGD weight decay', '5e-4', lo=0.0)
     momentum: float = F(0.9, 'SGD momentum (the official PolyOptimizer passes weight_decay here: effectively 5e-4)',
                         'paper: not stated; code: effectively 5e-4', lo=0.0, hi=0.999)
+    output_stride: int = F(8, 'output stride of ResNet-18s (4: CAM of 32x32 at a 128 px crop, about 3.7x the cost of 8)',
+                           '8 (ResNet-38)', choices=(4, 8), neutral=8)
     lr_mult_new: float = F(10.0, 'learning-rate multiplier of the new (from-scratch) layers', '10', lo=0.0)
     crop_size: int = F(128, 'random crop side (px)', '448', lo=16)
     resize_long: tuple = F((112, 176), 'random rescale range of the longest image edge (px)', '(448, 768)', lo=16)
@@ -106,6 +118,8 @@ class PretrainConfig:
     pre_batch: int = F(32, 'scenes per pretraining step', 'n/a', lo=1)
     pre_lr: float = F(3e-3, 'peak learning rate of the one-cycle AdamW schedule', 'n/a', lo=0.0)
     pre_width: int = F(32, 'base width of ResNet-18s', 'n/a', lo=4, hi=256)
+    pre_marks: bool = F(True, 'pretraining scenes carry class marks (False: bodies and shapes only, so the stand-in for '
+                        'ImageNet cannot teach the mark shortcut)', 'n/a', neutral=True)
 
 @dataclass(frozen=True)
 class InferConfig:
@@ -122,6 +136,11 @@ class EvalConfig:
     thr_step: float = F(0.01, 'sweep step', '0.01', lo=1e-4, hi=1.0)
     crf_alpha: float = F(4.0, 'CRF background power: bg = (1 - max_c cam_c) ** alpha', '4 (la) and 24 (ha)', lo=0.0)
     crf_iters: int = F(10, 'dense CRF mean-field iterations', '10', lo=1)
+    crf_ref_size: int = F(0, 'scale the CRF kernel widths (official: sxy 3 and 80 px) by image side / crf_ref_size '
+                          '(500: VOC-sized kernels on small images); 0 = the official pixel widths', '0 (images of ~500 px)', lo=0, neutral=0)
+    min_val_f1: float = F(0.9, "a report refuses a model whose classifier's val micro-F1 (recorded in done.json at the end of "
+                          'training) is below this: CAMs of a classifier that has not learnt the classes mean little (0 = no check)',
+                          'n/a', lo=0.0, hi=1.0)
     eval_images: int = F(300, 'score only the first N images of the eval split (0 = all; cpu: 300 of the 1,500 train images, '
                          'to keep `make reproduce` within its 20-minute budget on 2 cores)', '0 (all 1,464 VOC train images)', lo=0)
 
@@ -185,7 +204,7 @@ def _parse_scalar(v):
         except ValueError: pass
     return v
 
-# %% ../nbs/00_config.ipynb #c5cfc763
+# %% ../nbs/00_config.ipynb #97ebe67c
 def validate(section):
     "Check a section's values against their types, choices and bounds; return it unchanged or raise `ConfigError`."
     cls = type(section)
@@ -215,6 +234,8 @@ def _check_synth(s):
     if not s.classes or len(set(s.classes)) != len(s.classes): raise ConfigError(f'SynthConfig.classes: {s.classes!r} must be non-empty and unique')
 
 def _check_train(t):
+    if t.output_stride != 8 and t.backbone != 'resnet18s':
+        raise ConfigError(f'TrainConfig.output_stride: {t.output_stride} is available for resnet18s only; use 8 with {t.backbone}')
     if len(t.resize_long) != 2 or t.resize_long[0] > t.resize_long[1]:
         raise ConfigError(f'TrainConfig.resize_long: {t.resize_long!r} must be (min, max) with min <= max')
     if t.ecr and not (t.er and t.pcm): raise ConfigError('TrainConfig.ecr: ECR crosses the two branches of ER through PCM; set er=True and pcm=True, or ecr=False')
@@ -224,14 +245,14 @@ def _check_eval(e):
 
 _RULES = {SynthConfig: (_check_synth,), TrainConfig: (_check_train,), EvalConfig: (_check_eval,)}
 
-# %% ../nbs/00_config.ipynb #62a82929
+# %% ../nbs/00_config.ipynb #91fd6d11
 PRESETS = {
     'smoke': dict(n_train=24, n_val=8, img_size=64, batch_size=4, max_steps=4, crop_size=64, resize_long=(56, 88),
-                  ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05, pre_steps=3, pre_batch=4, pre_size=48),
+                  ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05, pre_steps=3, pre_batch=4, pre_size=48, min_val_f1=0.0),
     'cpu': {},
     'paper': dict(dataset='voc', train_split='train_aug', eval_split='train', backbone='resnet38', batch_size=8,
                   max_steps=10576, crop_size=448, resize_long=(448, 768), er_scale=0.3, momentum=5e-4,
-                  min_pool_loss=True, ckpt_every=1000, num_workers=8, eval_images=0),
+                  min_pool_loss=True, ckpt_every=1000, num_workers=8, eval_images=0, min_val_f1=0.0),
 }
 
 def field_index() -> dict:
@@ -293,9 +314,14 @@ def resolve_device(device: str = 'auto'):
         raise ConfigError("device: 'mps' was asked for but is not available here; use --device auto (or cpu)")
     return torch.device(device)
 
-# %% ../nbs/00_config.ipynb #2036a0c5
+# %% ../nbs/00_config.ipynb #6e037689
+def id_fields(section) -> dict:
+    "The fields of a flat config section that name its content: all of them, except later knobs at their `neutral` value."
+    return {f.name: getattr(section, f.name) for f in fields(section)
+            if not ('neutral' in f.metadata and getattr(section, f.name) == f.metadata['neutral'])}
+
 def _jsonable(x):
-    if dataclasses.is_dataclass(x): return {'__type__': type(x).__name__, **{k: _jsonable(v) for k, v in dataclasses.asdict(x).items()}}
+    if dataclasses.is_dataclass(x): return {'__type__': type(x).__name__, **{k: _jsonable(v) for k, v in id_fields(x).items()}}
     if isinstance(x, dict): return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_jsonable(v) for v in x]
     return x

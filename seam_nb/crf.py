@@ -23,7 +23,7 @@ from .paths import sha256_bytes, temp_path
 # %% auto #0
 __all__ = ['crf_probs', 'crf_label', 'write_label_png', 'read_label_png', 'crf_dir', 'crf_labels', 'evaluate_crf']
 
-# %% ../nbs/13_crf.ipynb #1c546258
+# %% ../nbs/13_crf.ipynb #1029e8b8
 def crf_probs(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, gauss_sxy: float = 3,
               gauss_compat: float = 3, bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10) -> np.ndarray:
     "CRF marginals (C, H, W) of a normalised CAM (C-1, H, W) on its uint8 image (H, W, 3); channel 0 = background, absent classes 0."
@@ -42,15 +42,17 @@ def crf_probs(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: 
     out[0], out[present + 1] = q[0], q[1:]
     return out
 
-def crf_label(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10) -> np.ndarray:
-    "The CRF-refined label map (H, W) uint8 of class ids."
-    return crf_probs(image, cam_fg, alpha, iters).argmax(0).astype(np.uint8)
+def crf_label(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, ref_size: int = 0) -> np.ndarray:
+    """The CRF-refined label map (H, W) uint8 of class ids. `ref_size` > 0 scales both kernel widths (sxy 3 and 80 px, set
+    for VOC's ~500 px images) by the image's longer side / ref_size; 0 keeps the official pixel widths."""
+    k = max(image.shape[:2]) / ref_size if ref_size else 1.0
+    return crf_probs(image, cam_fg, alpha, iters, gauss_sxy=3 * k, bi_sxy=80 * k).argmax(0).astype(np.uint8)
 
-# %% ../nbs/13_crf.ipynb #eab4971b
+# %% ../nbs/13_crf.ipynb #56d1e849
 def _crf_task(args):
-    img_path, cam, alpha, iters, out = args
+    img_path, cam, alpha, iters, ref_size, out = args
     with Image.open(img_path) as im: image = np.asarray(im.convert('RGB'))
-    lab = crf_label(image, cam, alpha, iters)
+    lab = crf_label(image, cam, alpha, iters, ref_size)
     write_label_png(out, lab)
     return lab
 
@@ -78,14 +80,15 @@ def read_label_png(f: Path, shape=None) -> np.ndarray | None:
         warnings.warn(f'cached CRF label {f} is unreadable ({type(e).__name__}: {e}); recomputing it')
         return None
 
-def crf_dir(cache, alpha: float, iters: int) -> Path:
+def crf_dir(cache, alpha: float, iters: int, ref_size: int = 0) -> Path:
     "Where the CRF labels of a CAM cache go."
-    return Path(cache.dir) / f'crf-a{alpha:g}-i{iters}'
+    return Path(cache.dir) / (f'crf-a{alpha:g}-i{iters}' + (f'-r{ref_size}' if ref_size else ''))
 
-def crf_labels(ds, cams, cache, alpha: float = 4.0, iters: int = 10, workers: int | None = None, progress: bool = True):
+def crf_labels(ds, cams, cache, alpha: float = 4.0, iters: int = 10, workers: int | None = None, progress: bool = True,
+               ref_size: int = 0):
     "Yield (id, CRF label (H, W)) for each (id, CAM) of `cams` on the images of `ds`, cached under `crf_dir(cache, ...)`."
     from tqdm.auto import tqdm
-    out = crf_dir(cache, alpha, iters); out.mkdir(parents=True, exist_ok=True)
+    out = crf_dir(cache, alpha, iters, ref_size); out.mkdir(parents=True, exist_ok=True)
     workers = workers or min(4, os.cpu_count() or 1)
     bar = tqdm(desc=f'CRF α={alpha:g}', disable=not progress, leave=False)
     # forkserver, not fork: forking a multi-threaded process (a Jupyter kernel, torch) can deadlock
@@ -96,7 +99,7 @@ def crf_labels(ds, cams, cache, alpha: float = 4.0, iters: int = 10, workers: in
         for iid, cam in cams:
             lab = read_label_png(out / f'{iid}.png', cam.shape[1:])
             if lab is not None: bar.update(); yield iid, lab; continue
-            args = (ds.root / 'JPEGImages' / f'{iid}.jpg', cam, alpha, iters, out / f'{iid}.png')
+            args = (ds.root / 'JPEGImages' / f'{iid}.jpg', cam, alpha, iters, ref_size, out / f'{iid}.png')
             pending.append((iid, pool.submit(task, args) if pool else args))
             while len(pending) > (4 * workers if pool else 0):
                 j, r = pending.popleft(); bar.update(); yield j, (r.result() if pool else task(r))
@@ -106,7 +109,7 @@ def crf_labels(ds, cams, cache, alpha: float = 4.0, iters: int = 10, workers: in
         if pool: pool.shutdown(cancel_futures=True)
         bar.close()
 
-# %% ../nbs/13_crf.ipynb #5e8c38b8
+# %% ../nbs/13_crf.ipynb #db23eb3f
 def evaluate_crf(cfg, run, alpha: float | None = None, iters: int | None = None, spec: CamSpec | None = None,
                  split: str | None = None, workers: int | None = None, progress: bool = True, max_images: int | None = None) -> dict:
     "mIoU (%), mFN, mFP and per-class IoU of the CRF-refined CAMs (`spec`, default the preset's) of `run`; alpha/iters default to cfg.eval."
@@ -114,7 +117,8 @@ def evaluate_crf(cfg, run, alpha: float | None = None, iters: int | None = None,
     iters = cfg.eval.crf_iters if iters is None else iters
     ds, cache, cams = run_cams(cfg, run, spec, split, progress, max_images)
     conf = np.zeros((ds.n_classes, ds.n_classes), np.int64)
-    for iid, lab in crf_labels(ds, cams, cache, alpha, iters, workers, progress):
+    for iid, lab in crf_labels(ds, cams, cache, alpha, iters, workers, progress, cfg.eval.crf_ref_size):
         conf += confusion(lab, gt_mask(ds, iid), ds.n_classes)
     s = scores(conf)
-    return dict(miou=s['miou'], mfn=s['mfn'], mfp=s['mfp'], iou=s['iou'], alpha=alpha, iters=iters, dir=crf_dir(cache, alpha, iters))
+    return dict(miou=s['miou'], mfn=s['mfn'], mfp=s['mfp'], iou=s['iou'], alpha=alpha, iters=iters,
+                dir=crf_dir(cache, alpha, iters, cfg.eval.crf_ref_size))

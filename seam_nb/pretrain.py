@@ -55,12 +55,12 @@ def micro_f1(logits: torch.Tensor, y: torch.Tensor) -> float:
     p, t = logits > 0, y > 0.5
     return 2 * int((p & t).sum()) / max(1, int(p.sum() + t.sum()))
 
-# %% ../nbs/03a_pretrain.ipynb #3c89f750
+# %% ../nbs/03a_pretrain.ipynb #fd6d9b22
 def pretrain(cfg: Config, out_path, eval_every: int = 250, n_val: int = 500, progress: bool = True, workers: int = 1) -> dict:
     "Pretrain ResNet-18s on fresh synthetic scenes; write the checkpoint to `out_path`; return its metadata."
     from tqdm.auto import tqdm
     p = cfg.pretrain
-    scfg = dataclasses.replace(cfg.synth, img_size=p.pre_size)
+    scfg = dataclasses.replace(cfg.synth, img_size=p.pre_size, **({} if p.pre_marks else dict(mark_prob=0.0)))
     torch.manual_seed(cfg.seed)
     model = Classifier(ResNet18s(p.pre_width), len(scfg.classes))
     opt = torch.optim.AdamW(model.parameters(), lr=p.pre_lr, weight_decay=1e-4)
@@ -95,9 +95,10 @@ def pretrain(cfg: Config, out_path, eval_every: int = 250, n_val: int = 500, pro
     write_json(out_path.with_suffix('.json'), meta)
     return meta
 
-# %% ../nbs/03a_pretrain.ipynb #974f6443
-def load_pretrained(path=None, classes=None) -> tuple[ResNet18s, torch.Tensor]:
-    "(ResNet-18s with pretrained weights, classifier weight (C-1, D)) from a `pretrain` checkpoint (`paths.default_weights()` by default)."
+# %% ../nbs/03a_pretrain.ipynb #aa37f0c6
+def load_pretrained(path=None, classes=None, output_stride: int = 8) -> tuple[ResNet18s, torch.Tensor]:
+    """(ResNet-18s with pretrained weights at `output_stride`, classifier weight (C-1, D)) from a `pretrain` checkpoint
+    (`paths.default_weights()` by default)."""
     path = Path(path) if path else default_weights()
     ck = read_state_dict(path, 'pretrained weights', 'regenerate them with `make pretrain` (seam-nb pretrain) or `git checkout -- weights`')
     if not isinstance(ck, dict) or 'meta' not in ck or 'state_dict' not in ck:
@@ -105,6 +106,6 @@ def load_pretrained(path=None, classes=None) -> tuple[ResNet18s, torch.Tensor]:
     meta = ck['meta']
     if classes is not None and list(classes) != meta['classes']:
         raise WeightsError(path, f'pretrained on classes {meta["classes"]}, but the dataset has {list(classes)}', 'pretrain on these classes')
-    model = Classifier(ResNet18s(meta['width']), len(meta['classes']))
+    model = Classifier(ResNet18s(meta['width'], output_stride), len(meta['classes']))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
     return model.backbone, model.head.weight.detach().clone()

@@ -26,7 +26,8 @@ def test_data_report_smoke(tmp_path):
     assert '| images ' in (out / 'table.md').read_text()
 
 
-FILES = {'localization': ('table.md', 'table.csv', 'curves.csv', 'curves.png', 'meta.json', 'localization.ipynb'),
+FILES = {'calibration': ('table.md', 'table.csv', 'designs.png', 'criteria.png', 'meta.json'),
+         'localization': ('table.md', 'table.csv', 'curves.csv', 'curves.png', 'meta.json', 'localization.ipynb'),
          'multiscale': ('table.md', 'table.csv', 'curves.png', 'meta.json'),
          'ablation': ('table.md', 'table.csv', 'examples.png', 'meta.json'),
          'scale_range': ('table.md', 'table.csv', 'ranges.png', 'meta.json'),
@@ -49,6 +50,12 @@ def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch
     index = (tmp_path / 'reports' / 'README.md').read_text()
     for name in FILES: assert f'papermill nbs/reports/{name}.ipynb' in index
     assert 'paper mIoU (%)' in index and 'n/a' in index and 'UNVERIFIED' in index and '](localization/curves.png)' in index
+    # the calibration table: the issue's columns, one chosen design, never the reference row
+    import pandas as pd
+    cal = pd.read_csv(tmp_path / 'reports' / 'calibration' / 'table.csv')
+    assert list(cal.columns[:8]) == ['design', 'chosen', 'c1_ms_gain', 'c2_crf_gain', 'c3_control_gain', 'c4_mfn_minus_mfp',
+                                     'c5_min_f1', 'c6_baseline_ms_miou']
+    assert cal.chosen.sum() == 1 and not cal[cal.design == 'today'].chosen.any()
     # the headline tables aggregate three seeds
     loc = (tmp_path / 'reports' / 'localization' / 'table.md').read_text()
     assert ' ± ' in loc and '(3 seeds)' in loc

@@ -22,10 +22,10 @@ from ..config import SeamError, SynthConfig, config_hash, validate
 from ..paths import data_dir
 
 # %% auto #0
-__all__ = ['ANIMALS', 'SILHOUETTE_FILES', 'INSTALL_HINT', 'CONTEXTS', 'CONTEXT_OF', 'MARK_GLYPHS', 'MARK_COLOURS', 'SPLIT_CODES',
-           'SYNTH_VERSION', 'silhouette_dir', 'load_silhouettes', 'voc_palette', 'context_background', 'random_fill',
-           'glyph_alpha', 'thin_parts', 'scene_rng', 'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id',
-           'write_synth', 'ensure_synth', 'synth_stats']
+__all__ = ['ANIMALS', 'SILHOUETTE_FILES', 'INSTALL_HINT', 'CONTEXTS', 'CONTEXT_OF', 'BODY_TEXTURES', 'MARK_GLYPHS',
+           'MARK_COLOURS', 'SPLIT_CODES', 'SYNTH_VERSION', 'silhouette_dir', 'load_silhouettes', 'voc_palette',
+           'context_background', 'random_fill', 'body_texture', 'body_fill', 'glyph_alpha', 'thin_parts', 'scene_rng',
+           'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id', 'write_synth', 'ensure_synth', 'synth_stats']
 
 # %% ../../nbs/01_data.synth.ipynb #e4242584
 ANIMALS = ('bear', 'bird', 'cat', 'cow', 'dog', 'elephant', 'giraffe', 'horse', 'sheep', 'zebra')
@@ -156,7 +156,47 @@ def random_fill(rng, size: int) -> np.ndarray:
     else: tex = (x * rng.uniform(-1, 1) + y * rng.uniform(-1, 1)) * 0.8
     return np.clip(base[None, None, :] * (1.0 + 0.35 * tex[..., None]), 0, 1).astype(np.float32)
 
-# %% ../../nbs/01_data.synth.ipynb #7b1876f8
+# %% ../../nbs/01_data.synth.ipynb #4be37531
+BODY_TEXTURES = ('fur', 'stripes', 'spots', 'patches', 'checks')
+
+def _hsv_rgb(h: float, s: float, v: float) -> np.ndarray:
+    hsv = np.array([int(h) % 256, int(s), int(v)], np.uint8)
+    return np.asarray(Image.fromarray(hsv[None, None, :], 'HSV').convert('RGB'), np.float32)[0, 0] / 255.0
+
+def body_texture(rng, kind: str, size: int) -> np.ndarray:
+    "A class texture (size, size) float32 of roughly zero mean in [-0.6, 0.6]; its scale follows the image size."
+    y, x = _grid(size)
+    th = rng.uniform(0, np.pi)
+    u = np.cos(th) * x + np.sin(th) * y
+    if kind == 'fur':
+        return 0.5 * (_noise(rng, size, max(4, size // 3)) - 0.5) + 0.2 * np.sin(2 * np.pi * rng.uniform(18, 26) * u + 6 * _noise(rng, size, 4))
+    if kind == 'stripes':
+        return 0.5 * np.sign(np.sin(2 * np.pi * rng.uniform(9, 14) * u + 2 * _noise(rng, size, 3))).astype(np.float32)
+    if kind == 'spots':
+        return np.where(_noise(rng, size, 16) > 0.62, -0.6, 0.1).astype(np.float32)
+    if kind == 'patches':
+        n = _noise(rng, size, 7)
+        return (np.where(n > 0.5, 0.3, -0.3) - 0.3 * (np.abs(n - 0.5) < 0.04)).astype(np.float32)
+    if kind == 'checks':
+        f, ph = rng.uniform(6, 10), rng.uniform(0, 1, 2)
+        return 0.4 * np.sign(np.sin(2 * np.pi * f * (x + ph[0])) * np.sin(2 * np.pi * f * (y + ph[1]))).astype(np.float32)
+    raise ValueError(f'unknown texture {kind!r}; one of {BODY_TEXTURES}')
+
+def body_fill(rng, c: int, n_cls: int, size: int, strength: float) -> np.ndarray:
+    """The fill (size, size, 3) float32 in [0, 1] of an object of class index c (0-based) with class-typical appearance
+    at `strength` in [0, 1] (0: any hue, no texture; 1: the class hue and full texture contrast)."""
+    y, x = _grid(size)
+    hue = 255 * c / n_cls + rng.normal(0, 12) + (1 - strength) * rng.uniform(-128, 128)
+    base = _hsv_rgb(hue, rng.uniform(90, 220), rng.uniform(100, 230))
+    tex = body_texture(rng, BODY_TEXTURES[c % len(BODY_TEXTURES)], size)
+    shade = (x - 0.5) * rng.uniform(-0.5, 0.5) + (y - 0.5) * rng.uniform(-0.5, 0.5)
+    fill = base[None, None, :] * ((1 + 0.8 * strength * tex) * (1 + shade))[..., None]
+    if rng.random() < 0.5:   # a part of another colour (a saddle, a collar)
+        part = (_noise(rng, size, 4) > 0.72).astype(np.float32)[..., None]
+        fill = fill * (1 - part) + _hsv_rgb(rng.random() * 255, rng.uniform(40, 200), rng.uniform(60, 220)) * part
+    return np.clip(fill, 0, 1).astype(np.float32)
+
+# %% ../../nbs/01_data.synth.ipynb #8cc68f55
 MARK_GLYPHS = ('disc', 'square', 'triangle', 'diamond', 'ring', 'plus', 'cross', 'bars', 'hourglass', 'chevron')
 MARK_COLOURS = ((1.0, 0.15, 0.1), (1.0, 0.9, 0.0), (0.1, 0.9, 1.0), (1.0, 0.2, 0.9), (0.2, 1.0, 0.2),
                 (1.0, 0.55, 0.0), (0.55, 0.3, 1.0), (1.0, 1.0, 1.0), (0.05, 0.35, 1.0), (0.6, 1.0, 0.7))
@@ -182,7 +222,7 @@ def glyph_alpha(k: int, size: int) -> np.ndarray:
     elif g == 'chevron': d.line([(a, a + w), (m, b - w), (b, a + w)], fill=255, width=w)
     return np.asarray(im.resize((size, size), Image.BOX), np.float32) / 255.0
 
-# %% ../../nbs/01_data.synth.ipynb #85bf275a
+# %% ../../nbs/01_data.synth.ipynb #d2b727f1
 def _morph(mask: np.ndarray, r: int, op: str) -> np.ndarray:
     """Binary erosion ('min') or dilation ('max') of a bool mask (H, W) with a (2r+1) square, via box sums (O(1) per pixel).
     Outside the image counts as inside for erosion and outside for dilation, so the image edge is not an object border."""
@@ -198,7 +238,7 @@ def thin_parts(mask: np.ndarray, r: int) -> np.ndarray:
     "Pixels of `mask` removed by an opening of radius r: legs, necks, heads, tails (the shape's identity)."
     return mask & ~_morph(_morph(mask, r, 'min'), r, 'max')
 
-# %% ../../nbs/01_data.synth.ipynb #f892cb3e
+# %% ../../nbs/01_data.synth.ipynb #4dfb2382
 SPLIT_CODES = {'train': 0, 'val': 1, 'stream': 2}
 
 def scene_rng(seed: int, split: str, index: int) -> np.random.Generator:
@@ -221,7 +261,7 @@ def _crop_to_content(a: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(a > 0.5)
     return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
-# %% ../../nbs/01_data.synth.ipynb #972692a3
+# %% ../../nbs/01_data.synth.ipynb #d07dc462
 def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: np.random.Generator, split: str = 'train') -> dict:
     """One synthetic scene.
     Returns dict: image (S, S, 3) uint8, mask (S, S) uint8 (0 bg, 1..C, 255 border), labels (sorted class ids 1..C),
@@ -239,7 +279,9 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
         blob = Image.new('L', (S, S), 0)
         ImageDraw.Draw(blob).ellipse([x0, y0, x0 + w, y0 + h], fill=255)
         a = np.asarray(blob.filter(ImageFilter.GaussianBlur(0.6)), np.float32)[..., None] / 255.0
-        img = img * (1 - a) + random_fill(rng, S) * a
+        like_body = cfg.body_distractors and rng.random() < cfg.body_distractors   # no draw at the neutral 0
+        fill = body_fill(rng, int(rng.integers(C)), C, S, cfg.body_style * rng.uniform(0.3, 1.0)) if like_body else random_fill(rng, S)
+        img = img * (1 - a) + fill * a
     gt = np.zeros((S, S), np.uint8)
     owner = np.full((S, S), -1, np.int64)   # which instance is visible at each pixel
     insts, full_masks, marks = [], [], []
@@ -263,7 +305,8 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
         else:
             continue   # could not place this object without hiding another: leave it out (labels follow the pixels)
         j = len(full_masks)
-        fill = random_fill(rng, S)
+        strength = cfg.body_style * rng.uniform(0.3, 1.0) if cfg.body_style else 0.0
+        fill = body_fill(rng, c, C, S, strength) if cfg.body_style else random_fill(rng, S)
         mark = np.zeros((S, S), bool)
         if rng.random() < cfg.mark_prob:
             ms = max(4, int(round(cfg.mark_scale * side)))
@@ -287,7 +330,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
         owner[m] = j
         full_masks.append(m); marks.append(mark)
         insts.append(dict(cls=c + 1, side=side / S, rel_area=float(m.mean()), has_mark=bool(mark.any()),
-                          part_r=max(1, int(round(0.07 * side)))))
+                          part_r=max(1, int(round(0.07 * side))), **({'body': round(strength, 3)} if cfg.body_style else {})))
     border = np.zeros((S, S), bool)
     for j, inst in enumerate(insts):
         vis = owner == j
@@ -305,7 +348,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
     image = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
     return dict(image=image, mask=gt, labels=labels, context=context, instances=insts)
 
-# %% ../../nbs/01_data.synth.ipynb #558ede4b
+# %% ../../nbs/01_data.synth.ipynb #cb7a3036
 def show_scenes(scenes: list[dict], classes: tuple, ncols: int = 6, path=None, dpi: int = 110):
     "A grid of image / ground-truth pairs with their labels and context; saved to `path` if given."
     import matplotlib.pyplot as plt
@@ -322,7 +365,7 @@ def show_scenes(scenes: list[dict], classes: tuple, ncols: int = 6, path=None, d
     if path is not None: fig.savefig(path, dpi=dpi)
     return fig
 
-# %% ../../nbs/01_data.synth.ipynb #25cca060
+# %% ../../nbs/01_data.synth.ipynb #012c3916
 SYNTH_VERSION = 1
 
 def synth_id(cfg: SynthConfig, seed: int) -> str:
@@ -383,13 +426,13 @@ def write_synth(cfg: SynthConfig, seed: int, root, progress: bool = True) -> Pat
         if not meta_path.is_file() or json.loads(meta_path.read_text()).get('synth_id') != sid: raise
     return root
 
-# %% ../../nbs/01_data.synth.ipynb #46d98d09
+# %% ../../nbs/01_data.synth.ipynb #2245ce77
 def ensure_synth(cfg: SynthConfig, seed: int, root: str | Path = '', progress: bool = True) -> Path:
     "The synthetic dataset for (cfg, seed): generated on first use, then reused. root '' = data_dir()/synth-<id>."
     root = Path(root) if root else data_dir() / f'synth-{synth_id(cfg, seed)}'
     return write_synth(cfg, seed, root, progress=progress)
 
-# %% ../../nbs/01_data.synth.ipynb #bcc97d23
+# %% ../../nbs/01_data.synth.ipynb #86ab8ec8
 def synth_stats(root) -> dict:
     "Per-split statistics of a generated dataset: DataFrames 'per_class' and 'summary'."
     import pandas as pd
