@@ -19,7 +19,7 @@ from .train import classifier_f1
 __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPHAS', 'CRITERIA', 'active_designs',
            'pretrain_command', 'design_config', 'verdict', 'choose', 'val_f1', 'measure_design']
 
-# %% ../nbs/15a_calibration.ipynb #22790daf
+# %% ../nbs/15a_calibration.ipynb #9d17ca4e
 BODY = dict(body_style=1.0, body_distractors=0.5)
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
@@ -38,12 +38,12 @@ DESIGNS = {
                                   overrides=dict(**BODY, mark_prob=0.3, output_stride=4, weights='weights/calibration/resnet18s-body128.pt')),
 }
 REFERENCE = 'today'
+PROTOCOL = dict(crf_ref_size=500)   # CRF kernels sized for VOC's ~500 px images, scaled to ours: applied to every design
+CRF_ALPHAS = (4.0, 24.0)            # the official low and high background powers (la, ha)
 
 def active_designs() -> list[str]:
     "The designs the calibration report measures by default: all but those superseded (a diagnosed defect, fixed in a successor)."
     return [n for n, d in DESIGNS.items() if not d.get('superseded_by')]
-PROTOCOL = dict(crf_ref_size=500)   # CRF kernels sized for VOC's ~500 px images, scaled to ours: applied to every design
-CRF_ALPHAS = (4.0, 24.0)            # the official low and high background powers (la, ha)
 
 def pretrain_command(weights: str) -> str:
     "The command that regenerates a design's pretrained backbone (`make pretrain-calibration` runs them all)."
