@@ -199,13 +199,17 @@ def test_failed_report_keeps_the_committed_one(tmp_path):
 
 def test_interrupted_reproduce_says_so_in_one_line(seam_nb_cli, tmp_path):
     env = {**os.environ, 'SEAM_NB_RUNS': str(tmp_path / 'runs')}
-    p = subprocess.Popen([seam_nb_cli, 'reproduce', '--preset', 'smoke', '--only', 'localization', '--out', str(tmp_path / 'reports')],
+    # two reports, so that the interrupt lands inside one of them however fast the first one runs
+    p = subprocess.Popen([seam_nb_cli, 'reproduce', '--preset', 'smoke', '--only', 'localization,multiscale', '--out', str(tmp_path / 'reports')],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not list(tmp_path.glob('reports/.localization.partial-*/*.ipynb')): time.sleep(0.5)
-    time.sleep(8)                                                           # inside the notebook, training or scoring
+    time.sleep(4)                                                           # inside a notebook, training or scoring
     os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, (p.returncode, err[-3000:])
     assert 'interrupted; rerun the same command to resume' in err and 'Traceback' not in err, err[-3000:]
-    assert not (tmp_path / 'reports' / 'localization').exists() and not list(tmp_path.glob('reports/.localization.partial-*'))
+    assert not list(tmp_path.glob('reports/.*.partial-*')), 'no half-written report folder is left behind'
+    assert not (tmp_path / 'reports' / 'multiscale').exists()              # the second report never finished
+    for d in (tmp_path / 'reports').iterdir():                                # a finished one is whole
+        if not d.name.startswith('.'): assert (d / 'meta.json').is_file(), d
