@@ -272,7 +272,7 @@ def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> 
     write_json(Path(out) / 'meta.json', meta, sort_keys=True, default=list)
     return meta
 
-# %% ../nbs/90_reports.ipynb #a43b8d6d
+# %% ../nbs/90_reports.ipynb #bb00cd3d
 class Report:
     """The first and last steps of a table notebook. `Report(name, preset, seed, root, out_dir, overrides, eval_images,
     config=dict(...), **params)` builds `cfg` from the parameters cell (`overrides` = 'key=value;...', `config` = more
@@ -281,7 +281,7 @@ class Report:
     def __init__(self, name: str, preset: str, seed: int, root: str = '', out_dir: str = '', overrides: str = '', eval_images=None,
                  config: dict | None = None, **params):
         import tempfile
-        self.name, self.t_start, self.models, self.gated = name, time.perf_counter(), [], set()
+        self.name, self.t_start, self.models = name, time.perf_counter(), []
         self.cfg = get_config(preset, **parse_overrides(overrides), seed=seed, root=root or None, eval_images=eval_images, **(config or {}))
         self.out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f'seam-nb-{name}-'))
         self.out.mkdir(parents=True, exist_ok=True)
@@ -304,10 +304,9 @@ class Report:
         return mcfg, run
 
     def _gate(self, model: str, seed: int, run):
-        "`classifier_gate` once per (model, seed) of this report."
-        if (model, seed) in self.gated: return
+        "`classifier_gate` once per (model, seed) of this report (before it is recorded in `models`)."
+        if any((m, s) == (model, int(seed)) for m, s, _ in self.models): return
         classifier_gate(model_config(self.cfg, model, seed), run, f'{model} seed {seed}')
-        self.gated.add((model, seed))
 
     @property
     def eval_images(self) -> int: return eval_images(self.cfg)

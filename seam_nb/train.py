@@ -23,7 +23,7 @@ from .pretrain import micro_f1
 from .runs import Run, TrainingDiverged, build_model, init_id
 
 # %% auto #0
-__all__ = ['augment', 'batch_indices', 'make_batch', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'train']
+__all__ = ['augment', 'batch_indices', 'make_batch', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'val_f1', 'train']
 
 # %% ../nbs/09_train.ipynb #e1dffc61
 def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int) -> np.ndarray:
@@ -80,7 +80,7 @@ def set_lr(opt: torch.optim.SGD, t, step: int):
     for g, mult in zip(opt.param_groups, (1.0, t.lr_mult_new)):
         g['lr'] = poly_lr(t.lr * mult, step, t.max_steps, t.poly_power)
 
-# %% ../nbs/09_train.ipynb #872a9619
+# %% ../nbs/09_train.ipynb #660e5528
 @torch.no_grad()
 def classifier_f1(model: SEAM, ds: SegDataset, device='cpu', batch: int = 32) -> float:
     "Multi-label micro-F1 (logit > 0) of the GAP scores of the raw CAM on whole images of `ds`."
@@ -94,14 +94,14 @@ def classifier_f1(model: SEAM, ds: SegDataset, device='cpu', batch: int = 32) ->
         ys.append(torch.from_numpy(np.stack([ds.multi_hot(j) for j in ids])))
     return micro_f1(torch.cat(logits), torch.cat(ys))
 
-def _val_f1(model: SEAM, cfg: Config, device='cpu') -> float | None:
+def val_f1(model: SEAM, cfg: Config, device='cpu') -> float | None:
     "The classifier's micro-F1 on the val split, for done.json (calibration C5); None, said aloud, when there is no val split."
     try: ds = open_split(cfg, 'val', with_mask=False)
     except DataError as e:
         print(f'[seam-nb] no val F1 recorded for this run: {e}'); return None
     return round(classifier_f1(model, ds, device), 4)
 
-# %% ../nbs/09_train.ipynb #4c09bba6
+# %% ../nbs/09_train.ipynb #b9ff7998
 def _check_finite(losses: dict, step: int, run: Run, cfg: Config):
     if all(math.isfinite(v) for v in losses.values()): return
     terms = ', '.join(f'{k} {v:.4g}' for k, v in losses.items())
@@ -150,5 +150,5 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
             if kill_after is not None and step + 1 == kill_after: os.kill(os.getpid(), signal.SIGKILL)
         secs = spent + time.perf_counter() - t0
         run.finish(model.state_dict(), steps=t.max_steps, train_seconds=round(secs, 1), final=dict(rows[-1]),
-                   val_f1=_val_f1(model, cfg, dev))
+                   val_f1=val_f1(model, cfg, dev))
     return run.path
