@@ -17,13 +17,14 @@ from .train import val_f1
 
 # %% auto #0
 __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPHAS', 'CRITERIA', 'active_designs',
-           'pretrain_command', 'design_config', 'verdict', 'choose', 'measure_design']
+           'recorded_rows', 'pretrain_command', 'design_config', 'verdict', 'choose', 'measure_design']
 
-# %% ../nbs/15a_calibration.ipynb #9d17ca4e
+# %% ../nbs/15a_calibration.ipynb #1d72e31a
 BODY = dict(body_style=1.0, body_distractors=0.5)
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
     'weights/calibration/resnet18s-body128.pt': dict(**BODY, pre_marks=False, pre_size=128, pre_steps=1500),  # 128 px, as fine-tuning
+    'weights/calibration/resnet18s-strong128.pt': dict(**BODY, body_min=0.6, bg_colour=0.5, pre_marks=False, pre_size=128, pre_steps=4500),
 }
 
 DESIGNS = {
@@ -32,10 +33,29 @@ DESIGNS = {
     'body-os4-weakmarks': dict(note='class-typical bodies, half the distractors body-like, marks on 30 % of the objects, '
                                     'output stride 4 (CAM 32 x 32); backbone pretrained on 64 px body scenes',
                                overrides=dict(**BODY, mark_prob=0.3, output_stride=4, weights='weights/calibration/resnet18s-body.pt'),
-                               superseded_by='body128-os4-weakmarks'),
+                               superseded_by='body128-os4-weakmarks',
+                               recorded=dict(date='2026-11-26', preset='cpu', seed=0, run_id='d2f49dbb3714', c1_ms_gain=3.4666, c2_crf_gain=7.8519,
+                                             c3_control_gain=5.4061, c4_mfn_minus_mfp=7.8327, c5_min_f1=0.5131, c6_baseline_ms_miou=49.2441,
+                                             thr_at_edge=False, ms_threshold=0.15, ss_miou=45.7775, untrained_pcm_miou=51.1836,
+                                             image_affinity_miou=33.5817, crf_a4_miou=51.4919, crf_a24_miou=57.096, cam_side=32)),
     'body128-os4-weakmarks': dict(note='as body-os4-weakmarks, with the backbone pretrained on 128 px body scenes (the '
                                        'fine-tuning scale; 1,500 steps)',
-                                  overrides=dict(**BODY, mark_prob=0.3, output_stride=4, weights='weights/calibration/resnet18s-body128.pt')),
+                                  overrides=dict(**BODY, mark_prob=0.3, output_stride=4, weights='weights/calibration/resnet18s-body128.pt'),
+                                  superseded_by='body128-os4-marked',
+                                  recorded=dict(date='2026-11-26', preset='cpu', seed=0, run_id='b4a84c668153', c1_ms_gain=-0.1913,
+                                                c2_crf_gain=10.3516, c3_control_gain=4.1135, c4_mfn_minus_mfp=9.3602, c5_min_f1=0.6451,
+                                                c6_baseline_ms_miou=44.6601, thr_at_edge=False, ms_threshold=0.3, ss_miou=44.8514,
+                                                untrained_pcm_miou=48.9649, image_affinity_miou=33.3287, crf_a4_miou=55.0117,
+                                                crf_a24_miou=42.2457, cam_side=32)),
+    'body128-os4-marked': dict(note='as body128-os4-weakmarks, with stronger bodies (strength U(0.6, 1)), a mark on every '
+                                    'object and half the backgrounds re-dyed in body colours (same backbone, pretrained at '
+                                    'strength U(0.3, 1))',
+                               overrides=dict(**BODY, body_min=0.6, mark_prob=1.0, bg_colour=0.5, output_stride=4,
+                                              weights='weights/calibration/resnet18s-body128.pt')),
+    'strong128-os4': dict(note='stronger bodies (strength U(0.6, 1)), marks on 60 % of the objects, half the backgrounds re-dyed '
+                               'in body colours; backbone pretrained on these scenes (no marks) at 128 px for 4,500 steps',
+                          overrides=dict(**BODY, body_min=0.6, mark_prob=0.6, bg_colour=0.5, output_stride=4,
+                                         weights='weights/calibration/resnet18s-strong128.pt')),
 }
 REFERENCE = 'today'
 PROTOCOL = dict(crf_ref_size=500)   # CRF kernels sized for VOC's ~500 px images, scaled to ours: applied to every design
@@ -44,6 +64,14 @@ CRF_ALPHAS = (4.0, 24.0)            # the official low and high background power
 def active_designs() -> list[str]:
     "The designs the calibration report measures by default: all but those superseded (a diagnosed defect, fixed in a successor)."
     return [n for n, d in DESIGNS.items() if not d.get('superseded_by')]
+
+def recorded_rows(measured: list[str], preset: str = 'cpu', seed: int = 0) -> list[dict]:
+    """Rows of the superseded designs a run did not measure, as `measure_design(name, preset, seed)` returned them on
+    `recorded['date']` from the committed baseline `recorded['run_id']` (re-measure one with the report's
+    `-p designs <name>`). Only rows of the same preset and seed; the report shows them labelled as recorded, and
+    `choose` never sees them."""
+    return [dict(design=n, **d['recorded']) for n, d in DESIGNS.items() if n not in measured and d.get('recorded')
+            and (d['recorded']['preset'], d['recorded']['seed']) == (preset, seed)]
 
 def pretrain_command(weights: str) -> str:
     "The command that regenerates a design's pretrained backbone (`make pretrain-calibration` runs them all)."

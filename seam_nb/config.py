@@ -45,7 +45,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None, neutral=_NO
     if neutral is not _NO_NEUTRAL: md['neutral'] = neutral
     return field(default=default, metadata=md)
 
-# %% ../nbs/00_config.ipynb #a4750280
+# %% ../nbs/00_config.ipynb #aed55fd1
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -76,10 +76,14 @@ class SynthConfig:
     clutter_max: int = F(4, 'class-free distractor blobs per image: 0..clutter_max', 'n/a', lo=0, hi=20)
     border_px: int = F(1, 'width of the 255 (ignore) band drawn on object boundaries, as in VOC', 'VOC: ~5 px at 500 px', lo=0, hi=8)
     jpeg_quality: int = F(92, 'JPEG quality of the written images', 'n/a', lo=50, hi=100)
-    body_style: float = F(0.0, 'strength of the class-typical body appearance (hue, texture; per object 0.3-1 times this); '
+    body_style: float = F(0.0, 'strength of the class-typical body appearance (hue, texture; per object body_min-1 times this); '
                           '0 = class-agnostic fills, the class only in shape and mark', 'n/a (VOC: real appearance)', lo=0.0, hi=1.0, neutral=0.0)
     body_distractors: float = F(0.0, 'probability that a distractor blob wears a body appearance (of a random class), so that '
                                 'colour and texture alone do not segment', 'n/a', lo=0.0, hi=1.0, neutral=0.0)
+    body_min: float = F(0.3, 'weakest body appearance, as a fraction of body_style: each object draws its strength from '
+                        'U(body_min, 1) x body_style (lower: more weakly-typed objects, a harder classification)', 'n/a', lo=0.0, hi=1.0, neutral=0.3)
+    bg_colour: float = F(0.0, "probability that the background's context colour is replaced by a body-like colour (any hue), "
+                         'keeping its texture, so that colour alone does not separate the objects from the background', 'n/a', lo=0.0, hi=1.0, neutral=0.0)
 
 @dataclass(frozen=True)
 class TrainConfig:

@@ -21,7 +21,7 @@ def test_committed_checkpoint_ids_survive_the_new_knobs():
 def test_neutral_knobs_render_the_same_scenes_and_body_style_changes_them():
     cfg = get_config('smoke')
     shapes = load_silhouettes()
-    same = get_config('smoke', body_style=0.0, body_distractors=0.0)
+    same = get_config('smoke', body_style=0.0, body_distractors=0.0, body_min=0.3, bg_colour=0.0)
     body = get_config('smoke', body_style=1.0, body_distractors=0.5)
     for i in range(3):
         a = render_scene(cfg.synth, shapes, scene_rng(0, 'train', i))
@@ -30,6 +30,29 @@ def test_neutral_knobs_render_the_same_scenes_and_body_style_changes_them():
         assert (a['image'] == b['image']).all() and (a['mask'] == b['mask']).all()
         assert not (a['image'] == c['image']).all()
         assert all('body' in inst for inst in c['instances']) and not any('body' in inst for inst in a['instances'])
+
+
+def test_body_min_bounds_the_strength_and_bg_colour_redyes_the_background_keeping_its_pattern():
+    from seam_nb.data.synth import context_background, recolour_background
+    shapes = load_silhouettes()
+    weak = get_config('smoke', body_style=1.0, body_distractors=0.5).synth
+    strong = get_config('smoke', body_style=1.0, body_distractors=0.5, body_min=0.6).synth
+    s_weak = [i['body'] for k in range(12) for i in render_scene(weak, shapes, scene_rng(0, 'train', k))['instances']]
+    s_strong = [i['body'] for k in range(12) for i in render_scene(strong, shapes, scene_rng(0, 'train', k))['instances']]
+    assert min(s_strong) >= 0.6 and min(s_weak) < 0.6, (min(s_weak), min(s_strong))
+    rng = np.random.default_rng(0)
+    for ctx in ('water', 'grass', 'snow'):
+        bg = context_background(rng, ctx, 64)
+        re = recolour_background(rng, bg)
+        assert re.shape == bg.shape and re.dtype == np.float32 and 0 <= re.min() and re.max() <= 1
+        lum_a, lum_b = bg.mean(-1).ravel(), re.mean(-1).ravel()
+        assert np.corrcoef(lum_a, lum_b)[0, 1] > 0.9, ctx                              # the pattern survives
+        assert np.abs(bg.mean((0, 1)) - re.mean((0, 1))).max() > 0.05   # the colour does not
+    # about that fraction of the backgrounds is re-dyed: the context colour is gone from them
+    cfg0, cfg1 = get_config('smoke').synth, get_config('smoke', bg_colour=1.0).synth
+    diff = [not np.array_equal(render_scene(cfg0, shapes, scene_rng(0, 'train', k))['image'],
+                               render_scene(cfg1, shapes, scene_rng(0, 'train', k))['image']) for k in range(6)]
+    assert all(diff)
 
 
 def test_body_hue_follows_the_class():
@@ -61,3 +84,13 @@ def test_output_stride_4_doubles_the_cam_side():
     with torch.no_grad():
         assert m8.eval().cam_head(m8.backbone(x)['out']).shape[-2:] == (16, 16)
         assert m4.eval().cam_head(m4.backbone(x)['out']).shape[-2:] == (32, 32)
+
+
+def test_recorded_rows_name_committed_baselines_of_their_design():
+    "A superseded design's recorded row points at a committed checkpoint of that design, so a reader can re-measure it."
+    from seam_nb.calibration import DESIGNS
+    man = read_manifest()
+    for n, d in DESIGNS.items():
+        if d.get('recorded'):
+            rid = d['recorded']['run_id']
+            assert rid in man and man[rid]['name'] == f'design:{n}', (n, rid)

@@ -24,8 +24,9 @@ from ..paths import data_dir
 # %% auto #0
 __all__ = ['ANIMALS', 'SILHOUETTE_FILES', 'INSTALL_HINT', 'CONTEXTS', 'CONTEXT_OF', 'BODY_TEXTURES', 'MARK_GLYPHS',
            'MARK_COLOURS', 'SPLIT_CODES', 'SYNTH_VERSION', 'silhouette_dir', 'load_silhouettes', 'voc_palette',
-           'context_background', 'random_fill', 'body_texture', 'body_fill', 'glyph_alpha', 'thin_parts', 'scene_rng',
-           'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id', 'write_synth', 'ensure_synth', 'synth_stats']
+           'context_background', 'random_fill', 'body_texture', 'body_fill', 'recolour_background', 'glyph_alpha',
+           'thin_parts', 'scene_rng', 'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id', 'write_synth',
+           'ensure_synth', 'synth_stats']
 
 # %% ../../nbs/01_data.synth.ipynb #e4242584
 ANIMALS = ('bear', 'bird', 'cat', 'cow', 'dog', 'elephant', 'giraffe', 'horse', 'sheep', 'zebra')
@@ -156,7 +157,7 @@ def random_fill(rng, size: int) -> np.ndarray:
     else: tex = (x * rng.uniform(-1, 1) + y * rng.uniform(-1, 1)) * 0.8
     return np.clip(base[None, None, :] * (1.0 + 0.35 * tex[..., None]), 0, 1).astype(np.float32)
 
-# %% ../../nbs/01_data.synth.ipynb #4be37531
+# %% ../../nbs/01_data.synth.ipynb #9db6ebca
 BODY_TEXTURES = ('fur', 'stripes', 'spots', 'patches', 'checks')
 
 def _hsv_rgb(h: float, s: float, v: float) -> np.ndarray:
@@ -195,6 +196,13 @@ def body_fill(rng, c: int, n_cls: int, size: int, strength: float) -> np.ndarray
         part = (_noise(rng, size, 4) > 0.72).astype(np.float32)[..., None]
         fill = fill * (1 - part) + _hsv_rgb(rng.random() * 255, rng.uniform(40, 200), rng.uniform(60, 220)) * part
     return np.clip(fill, 0, 1).astype(np.float32)
+
+def recolour_background(rng, img: np.ndarray) -> np.ndarray:
+    """A context background (S, S, 3) float32 re-dyed in a body-like colour (any hue; the bodies' saturation and value),
+    keeping its pattern: the context is still told by its texture, no longer by its colour."""
+    lum = img.mean(-1, keepdims=True)
+    base = _hsv_rgb(rng.random() * 255, rng.uniform(90, 220), rng.uniform(100, 230))
+    return np.clip(base[None, None, :] * lum / max(float(lum.mean()), 1e-3), 0, 1).astype(np.float32)
 
 # %% ../../nbs/01_data.synth.ipynb #8cc68f55
 MARK_GLYPHS = ('disc', 'square', 'triangle', 'diamond', 'ring', 'plus', 'cross', 'bars', 'hourglass', 'chevron')
@@ -261,7 +269,7 @@ def _crop_to_content(a: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(a > 0.5)
     return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
-# %% ../../nbs/01_data.synth.ipynb #d07dc462
+# %% ../../nbs/01_data.synth.ipynb #065df258
 def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: np.random.Generator, split: str = 'train') -> dict:
     """One synthetic scene.
     Returns dict: image (S, S, 3) uint8, mask (S, S) uint8 (0 bg, 1..C, 255 border), labels (sorted class ids 1..C),
@@ -273,6 +281,8 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
     biased = rng.random() < cfg.context_bias
     context = CONTEXT_OF[cfg.classes[cls[int(rng.integers(n_obj))]]] if biased else CONTEXTS[int(rng.integers(len(CONTEXTS)))]
     img = context_background(rng, context, S)
+    if cfg.bg_colour and rng.random() < cfg.bg_colour:   # no draw at the neutral 0
+        img = recolour_background(rng, img)
     for _ in range(int(rng.integers(0, cfg.clutter_max + 1))):   # class-free distractors
         w, h = (rng.uniform(0.08, 0.3, 2) * S).astype(int) + 2
         x0, y0 = int(rng.integers(-w // 3, S - w // 2)), int(rng.integers(-h // 3, S - h // 2))
@@ -280,7 +290,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
         ImageDraw.Draw(blob).ellipse([x0, y0, x0 + w, y0 + h], fill=255)
         a = np.asarray(blob.filter(ImageFilter.GaussianBlur(0.6)), np.float32)[..., None] / 255.0
         like_body = cfg.body_distractors and rng.random() < cfg.body_distractors   # no draw at the neutral 0
-        fill = body_fill(rng, int(rng.integers(C)), C, S, cfg.body_style * rng.uniform(0.3, 1.0)) if like_body else random_fill(rng, S)
+        fill = body_fill(rng, int(rng.integers(C)), C, S, cfg.body_style * rng.uniform(cfg.body_min, 1.0)) if like_body else random_fill(rng, S)
         img = img * (1 - a) + fill * a
     gt = np.zeros((S, S), np.uint8)
     owner = np.full((S, S), -1, np.int64)   # which instance is visible at each pixel
@@ -305,7 +315,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
         else:
             continue   # could not place this object without hiding another: leave it out (labels follow the pixels)
         j = len(full_masks)
-        strength = cfg.body_style * rng.uniform(0.3, 1.0) if cfg.body_style else 0.0
+        strength = cfg.body_style * rng.uniform(cfg.body_min, 1.0) if cfg.body_style else 0.0
         fill = body_fill(rng, c, C, S, strength) if cfg.body_style else random_fill(rng, S)
         mark = np.zeros((S, S), bool)
         if rng.random() < cfg.mark_prob:
