@@ -17,7 +17,7 @@ from .runs import NOT_IN_RUN_ID, Run, RunError, init_id, read_manifest, run_id_p
 from .train import train
 
 # %% auto #0
-__all__ = ['ZOO', 'model_config', 'export_checkpoint', 'ensure_run']
+__all__ = ['ZOO', 'model_config', 'export_checkpoint', 'ensure_run', 'export_plan']
 
 # %% ../nbs/15_checkpoints.ipynb #b1d71f70
 ZOO = {
@@ -103,3 +103,14 @@ def ensure_run(cfg: Config, name: str = '', from_scratch: bool = False, runs_dir
     if progress: print(f'[seam-nb] training {name or "model"} (run {run.id}, seed {cfg.seed})'
                        + ('' if from_scratch else ': no committed checkpoint for this configuration'), flush=True)
     return train(cfg, runs_dir, progress=progress)
+
+# %% ../nbs/15_checkpoints.ipynb #2ac0868d
+def export_plan(models: list[tuple[str, int, Config]]) -> tuple[list, list]:
+    """(kept [(name, seed, cfg, run id)], skipped [(name, seed, kept name)]): one entry per run id, zoo names before
+    calibration designs ('design:<name>'), otherwise in the given order."""
+    kept, skipped, seen = [], [], {}
+    for name, seed, cfg in sorted(models, key=lambda m: m[0].startswith('design:')):   # a stable sort: zoo names first
+        rid = Run.of(cfg, open_split(cfg, cfg.data.train_split, with_mask=False).fingerprint(), init_id(cfg)).id
+        if rid in seen: skipped.append((name, seed, seen[rid])); continue
+        seen[rid] = name; kept.append((name, seed, cfg, rid))
+    return kept, skipped

@@ -41,7 +41,7 @@ def config_from_args(a: argparse.Namespace) -> Config:
     flat = {k: v for k, v in vars(a).items() if k in to_flat(Config()) and k != 'preset'}
     return get_config(a.preset, **flat)
 
-# %% ../nbs/99_cli.ipynb #553bc2a9
+# %% ../nbs/99_cli.ipynb #b781db67
 def cmd_config(a):
     print(json.dumps(to_flat(config_from_args(a)), indent=1, default=list))
 
@@ -121,15 +121,17 @@ def cmd_grid(a):
 
 def cmd_export_checkpoints(a):
     from seam_nb.calibration import design_config
-    from seam_nb.checkpoints import ensure_run, export_checkpoint, model_config
+    from seam_nb.checkpoints import ensure_run, export_checkpoint, export_plan, model_config
     from seam_nb.reports import report_models
     cfg = config_from_args(a)
     models = report_models(a.reports, cfg.preset)
     if not models: raise ConfigError(f'{a.reports}: no report of preset {cfg.preset!r} lists the models it used (meta.json); '
                                      f'run `seam-nb reproduce --preset {cfg.preset}` first (make reproduce)')
-    for name, seed in models:
-        # 'design:<name>': the CAM baseline of a calibration design (reports/calibration), else a zoo model
-        mcfg = design_config(name[7:], cfg.preset, seed) if name.startswith('design:') else model_config(cfg, name, seed)
+    # 'design:<name>': the CAM baseline of a calibration design (reports/calibration), else a zoo model
+    kept, skipped = export_plan([(name, seed, design_config(name[7:], cfg.preset, seed) if name.startswith('design:')
+                                  else model_config(cfg, name, seed)) for name, seed in models])
+    for name, seed, other in skipped: print(f'{name} seed {seed}: the same run as {other}, exported once under that name')
+    for name, seed, mcfg, _ in kept:
         run = ensure_run(mcfg, name, from_scratch=True)
         e = export_checkpoint(run, name, mcfg)
         print(f"{name} seed {seed}: run {run.name}, {e['train_seconds']:.0f} s of training -> checkpoints/{e['file']}")

@@ -26,7 +26,7 @@ def test_data_report_smoke(tmp_path):
     assert '| images ' in (out / 'table.md').read_text()
 
 
-FILES = {'calibration': ('table.md', 'table.csv', 'designs.png', 'criteria.png', 'meta.json'),
+FILES = {'calibration': ('table.md', 'table.csv', 'crf_regions.csv', 'designs.png', 'criteria.png', 'meta.json'),
          'localization': ('table.md', 'table.csv', 'curves.csv', 'curves.png', 'meta.json', 'localization.ipynb'),
          'multiscale': ('table.md', 'table.csv', 'curves.png', 'meta.json'),
          'ablation': ('table.md', 'table.csv', 'examples.png', 'meta.json'),
