@@ -206,7 +206,7 @@ def calibrate(names: list[str], preset: str = 'cpu', seed: int = 0, from_scratch
         chosen, why = choose(rows + recorded)
     return dict(rows=rows, recorded=recorded, chosen=chosen, why=why, drift=drift)
 
-# %% ../nbs/15a_calibration.ipynb #1d2106b7
+# %% ../nbs/15a_calibration.ipynb #4f7de1a3
 REGIONS = ('band', 'interior', 'background')
 
 def _regions(gt: np.ndarray, band: int) -> dict:
@@ -233,11 +233,13 @@ def crf_gain_regions(name: str, preset: str = 'cpu', seed: int = 0, threshold: f
     if threshold is None: threshold = float(evaluate_cams(cfg, run, spec, progress=progress)['best']['threshold'])
     if alpha is None: alpha = max(CRF_ALPHAS, key=lambda a: evaluate_crf(cfg, run, alpha=a, spec=spec, progress=progress)['miou'])
     ds, cache, cams = run_cams(cfg, run, spec, progress=progress)
-    before = {iid: cam_to_label(cam, threshold).astype(np.uint8) for iid, cam in cams}
-    cams = run_cams(cfg, run, spec, progress=False)[2]   # a second pass over the cache: the CRF reads its cached labels
+    before = {}
+    def labelled():   # one pass over the CAM cache: each CAM's label is kept until the CRF's label of that image comes back
+        for iid, cam in cams:
+            before[iid] = cam_to_label(cam, threshold).astype(np.uint8); yield iid, cam
     tot = {}
-    for iid, lab in crf_labels(ds, cams, cache, alpha, cfg.eval.crf_iters, None, progress, cfg.eval.crf_ref_size):
-        for k, v in region_changes(gt_mask(ds, iid), before[iid], lab, band).items(): tot[k] = tot.get(k, 0) + v
+    for iid, lab in crf_labels(ds, labelled(), cache, alpha, cfg.eval.crf_iters, None, progress, cfg.eval.crf_ref_size):
+        for k, v in region_changes(gt_mask(ds, iid), before.pop(iid), lab, band).items(): tot[k] = tot.get(k, 0) + v
     return dict(design=name, threshold=threshold, alpha=alpha, band=band, **tot)
 
 def object_stats(synth, seed: int = 0, n: int = 150, band: int = 4) -> dict:
