@@ -24,12 +24,15 @@ __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPH
            'default_designs', 'recorded_rows', 'pretrain_command', 'design_config', 'verdict', 'choose',
            'measure_design', 'calibrate', 'region_changes', 'crf_gain_regions', 'object_stats']
 
-# %% ../nbs/15a_calibration.ipynb #335945d7
+# %% ../nbs/15a_calibration.ipynb #e61d41f5
 BODY = dict(body_style=1.0, body_distractors=0.5)
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
     'weights/calibration/resnet18s-body128.pt': dict(**BODY, pre_marks=False, pre_size=128, pre_steps=1500),  # 128 px, as fine-tuning
     'weights/calibration/resnet18s-strong128.pt': dict(**BODY, body_min=0.6, bg_colour=0.5, pre_marks=False, pre_size=128, pre_steps=4500),
+    'weights/calibration/resnet18s-parts128.pt': dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, bg_colour=0.5,
+                                                      obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, pre_marks=False,
+                                                      pre_size=128, pre_steps=4500),
 }
 
 DESIGNS = {
@@ -96,6 +99,17 @@ DESIGNS = {
                                             c5_min_f1=0.9166, c6_baseline_ms_miou=63.1712, thr_at_edge=False, ms_threshold=0.16,
                                             ss_miou=58.8269, untrained_pcm_miou=63.8538, image_affinity_miou=49.5523,
                                             crf_a4_miou=66.7912, crf_a24_miou=69.4473, cam_side=32)),
+    'large128-os4-parts': dict(note='as large128-os4-camo, with every body in parts: a part of another, random colour on every '
+                                    'object and body-like distractor instead of half, covering about 36 % of it instead of 21 % '
+                                    '(clothes, saddles: zones without class evidence that a colour or feature affinity cannot reach)',
+                               overrides=dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, mark_prob=0.6, bg_colour=0.5,
+                                              obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, output_stride=4,
+                                              weights='weights/calibration/resnet18s-strong128.pt'),
+                               recorded=dict(date='2026-11-27', preset='cpu', seed=0, run_id='f60bb12e568b', c1_ms_gain=2.5495,
+                                             c2_crf_gain=6.2237, c3_control_gain=3.378, c4_mfn_minus_mfp=6.0101, c5_min_f1=0.8594,
+                                             c6_baseline_ms_miou=52.0847, thr_at_edge=False, ms_threshold=0.12, ss_miou=49.5351,
+                                             untrained_pcm_miou=52.9132, image_affinity_miou=39.2949, crf_a4_miou=48.3557,
+                                             crf_a24_miou=58.3084, cam_side=32)),
 }
 REFERENCE = 'today'
 PROTOCOL = dict(crf_ref_size=500)   # CRF kernels sized for VOC's ~500 px images, scaled to ours: applied to every design
@@ -124,7 +138,8 @@ def recorded_rows(measured: list[str], preset: str = 'cpu', seed: int = 0) -> li
 def pretrain_command(weights: str) -> str:
     "The command that regenerates a design's pretrained backbone (`make pretrain-calibration` runs them all)."
     if weights not in PRETRAININGS: return 'seam-nb pretrain --out ' + weights
-    opts = ' '.join(f"--{k.replace('_', '-')} {str(v).lower() if isinstance(v, bool) else v}" for k, v in PRETRAININGS[weights].items())
+    val = lambda v: str(v).lower() if isinstance(v, bool) else ','.join(map(str, v)) if isinstance(v, tuple) else str(v)
+    opts = ' '.join(f"--{k.replace('_', '-')} {val(v)}" for k, v in PRETRAININGS[weights].items())
     return f'seam-nb pretrain {opts} --out {weights}'
 
 def design_config(name: str, preset: str = 'cpu', seed: int = 0, **overrides) -> Config:

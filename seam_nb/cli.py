@@ -18,7 +18,7 @@ from .config import PRESETS, SECTIONS, ConfigError, Config, SeamError, get_confi
 __all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_pretrain', 'cmd_train',
            'cmd_evaluate', 'cmd_reproduce', 'cmd_grid', 'cmd_export_checkpoints', 'build_parser', 'main']
 
-# %% ../nbs/99_cli.ipynb #954a41fd
+# %% ../nbs/99_cli.ipynb #6f9616dc
 def add_config_options(p: argparse.ArgumentParser):
     "Add --preset, --seed, --device and one option per configuration field (values parsed by the config's coercion)."
     p.add_argument('--preset', default='cpu', choices=list(PRESETS), help='named preset (default: cpu)')
@@ -28,7 +28,7 @@ def add_config_options(p: argparse.ArgumentParser):
         g = p.add_argument_group(f'{sec} ({cls.__name__})')
         for f in fields(cls):
             names = list(dict.fromkeys([f'--{f.name}', f"--{f.name.replace('_', '-')}"]))
-            help = f"{f.metadata['doc']} [paper: {f.metadata['paper']}]"
+            help = f"{f.metadata['doc']} [paper: {f.metadata['paper']}]".replace('%', '%%')   # argparse formats help with %
             if f.type in (bool, 'bool'):   # --er, --er true|false, --no-er
                 g.add_argument(*names, dest=f.name, default=None, nargs='?', const='true', metavar='true|false', help=help)
                 g.add_argument(*dict.fromkeys([f'--no-{f.name}', f"--no-{f.name.replace('_', '-')}"]), dest=f.name,

@@ -45,7 +45,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None, neutral=_NO
     if neutral is not _NO_NEUTRAL: md['neutral'] = neutral
     return field(default=default, metadata=md)
 
-# %% ../nbs/00_config.ipynb #aed55fd1
+# %% ../nbs/00_config.ipynb #91adb47a
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -84,6 +84,11 @@ class SynthConfig:
                         'U(body_min, 1) x body_style (lower: more weakly-typed objects, a harder classification)', 'n/a', lo=0.0, hi=1.0, neutral=0.3)
     bg_colour: float = F(0.0, "probability that the background's context colour is replaced by a body-like colour (any hue), "
                          'keeping its texture, so that colour alone does not separate the objects from the background', 'n/a', lo=0.0, hi=1.0, neutral=0.0)
+    part_prob: float = F(0.5, 'probability that a body (object or body-like distractor) has a part of another, random colour '
+                         '(a saddle, a collar, clothes): a zone without class evidence that colour affinity cannot reach', 'n/a',
+                         lo=0.0, hi=1.0, neutral=0.5)
+    part_level: float = F(0.72, 'value-noise level above which a body is covered by its part (lower: larger parts; 0.72 covers '
+                          'about 21 % of the body, 0.6 about 36 %, 0.5 about half)', 'n/a', lo=0.0, hi=1.0, neutral=0.72)
 
 @dataclass(frozen=True)
 class TrainConfig:

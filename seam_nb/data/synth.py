@@ -157,7 +157,7 @@ def random_fill(rng, size: int) -> np.ndarray:
     else: tex = (x * rng.uniform(-1, 1) + y * rng.uniform(-1, 1)) * 0.8
     return np.clip(base[None, None, :] * (1.0 + 0.35 * tex[..., None]), 0, 1).astype(np.float32)
 
-# %% ../../nbs/01_data.synth.ipynb #9db6ebca
+# %% ../../nbs/01_data.synth.ipynb #3eaaa00c
 BODY_TEXTURES = ('fur', 'stripes', 'spots', 'patches', 'checks')
 
 def _hsv_rgb(h: float, s: float, v: float) -> np.ndarray:
@@ -183,17 +183,18 @@ def body_texture(rng, kind: str, size: int) -> np.ndarray:
         return 0.4 * np.sign(np.sin(2 * np.pi * f * (x + ph[0])) * np.sin(2 * np.pi * f * (y + ph[1]))).astype(np.float32)
     raise ValueError(f'unknown texture {kind!r}; one of {BODY_TEXTURES}')
 
-def body_fill(rng, c: int, n_cls: int, size: int, strength: float) -> np.ndarray:
+def body_fill(rng, c: int, n_cls: int, size: int, strength: float, part_prob: float = 0.5, part_level: float = 0.72) -> np.ndarray:
     """The fill (size, size, 3) float32 in [0, 1] of an object of class index c (0-based) with class-typical appearance
-    at `strength` in [0, 1] (0: any hue, no texture; 1: the class hue and full texture contrast)."""
+    at `strength` in [0, 1] (0: any hue, no texture; 1: the class hue and full texture contrast), with probability
+    `part_prob` a part of another colour where a smooth noise exceeds `part_level`."""
     y, x = _grid(size)
     hue = 255 * c / n_cls + rng.normal(0, 12) + (1 - strength) * rng.uniform(-128, 128)
     base = _hsv_rgb(hue, rng.uniform(90, 220), rng.uniform(100, 230))
     tex = body_texture(rng, BODY_TEXTURES[c % len(BODY_TEXTURES)], size)
     shade = (x - 0.5) * rng.uniform(-0.5, 0.5) + (y - 0.5) * rng.uniform(-0.5, 0.5)
     fill = base[None, None, :] * ((1 + 0.8 * strength * tex) * (1 + shade))[..., None]
-    if rng.random() < 0.5:   # a part of another colour (a saddle, a collar)
-        part = (_noise(rng, size, 4) > 0.72).astype(np.float32)[..., None]
+    if rng.random() < part_prob:   # a part of another colour (a saddle, a collar) where the noise exceeds part_level
+        part = (_noise(rng, size, 4) > part_level).astype(np.float32)[..., None]
         fill = fill * (1 - part) + _hsv_rgb(rng.random() * 255, rng.uniform(40, 200), rng.uniform(60, 220)) * part
     return np.clip(fill, 0, 1).astype(np.float32)
 
@@ -204,7 +205,7 @@ def recolour_background(rng, img: np.ndarray) -> np.ndarray:
     base = _hsv_rgb(rng.random() * 255, rng.uniform(90, 220), rng.uniform(100, 230))
     return np.clip(base[None, None, :] * lum / max(float(lum.mean()), 1e-3), 0, 1).astype(np.float32)
 
-# %% ../../nbs/01_data.synth.ipynb #8cc68f55
+# %% ../../nbs/01_data.synth.ipynb #be5a6111
 MARK_GLYPHS = ('disc', 'square', 'triangle', 'diamond', 'ring', 'plus', 'cross', 'bars', 'hourglass', 'chevron')
 MARK_COLOURS = ((1.0, 0.15, 0.1), (1.0, 0.9, 0.0), (0.1, 0.9, 1.0), (1.0, 0.2, 0.9), (0.2, 1.0, 0.2),
                 (1.0, 0.55, 0.0), (0.55, 0.3, 1.0), (1.0, 1.0, 1.0), (0.05, 0.35, 1.0), (0.6, 1.0, 0.7))
@@ -230,7 +231,7 @@ def glyph_alpha(k: int, size: int) -> np.ndarray:
     elif g == 'chevron': d.line([(a, a + w), (m, b - w), (b, a + w)], fill=255, width=w)
     return np.asarray(im.resize((size, size), Image.BOX), np.float32) / 255.0
 
-# %% ../../nbs/01_data.synth.ipynb #d2b727f1
+# %% ../../nbs/01_data.synth.ipynb #6fbdc42f
 def _morph(mask: np.ndarray, r: int, op: str) -> np.ndarray:
     """Binary erosion ('min') or dilation ('max') of a bool mask (H, W) with a (2r+1) square, via box sums (O(1) per pixel).
     Outside the image counts as inside for erosion and outside for dilation, so the image edge is not an object border."""
@@ -246,7 +247,7 @@ def thin_parts(mask: np.ndarray, r: int) -> np.ndarray:
     "Pixels of `mask` removed by an opening of radius r: legs, necks, heads, tails (the shape's identity)."
     return mask & ~_morph(_morph(mask, r, 'min'), r, 'max')
 
-# %% ../../nbs/01_data.synth.ipynb #4dfb2382
+# %% ../../nbs/01_data.synth.ipynb #bb23d1dd
 SPLIT_CODES = {'train': 0, 'val': 1, 'stream': 2}
 
 def scene_rng(seed: int, split: str, index: int) -> np.random.Generator:
@@ -269,13 +270,14 @@ def _crop_to_content(a: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(a > 0.5)
     return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
-# %% ../../nbs/01_data.synth.ipynb #065df258
+# %% ../../nbs/01_data.synth.ipynb #93027345
 def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: np.random.Generator, split: str = 'train') -> dict:
     """One synthetic scene.
     Returns dict: image (S, S, 3) uint8, mask (S, S) uint8 (0 bg, 1..C, 255 border), labels (sorted class ids 1..C),
     context (str), instances (list of per-object dicts with class, scale, visible area, mark and part coverage)."""
     alpha_all, animal_labels = shapes
     S, C = cfg.img_size, len(cfg.classes)
+    parts = (cfg.part_prob, cfg.part_level)   # every body's part of another colour
     n_obj = int(rng.integers(1, cfg.objects_max + 1))
     cls = [int(c) for c in rng.integers(0, C, n_obj)]
     biased = rng.random() < cfg.context_bias
@@ -290,7 +292,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
         ImageDraw.Draw(blob).ellipse([x0, y0, x0 + w, y0 + h], fill=255)
         a = np.asarray(blob.filter(ImageFilter.GaussianBlur(0.6)), np.float32)[..., None] / 255.0
         like_body = cfg.body_distractors and rng.random() < cfg.body_distractors   # no draw at the neutral 0
-        fill = body_fill(rng, int(rng.integers(C)), C, S, cfg.body_style * rng.uniform(cfg.body_min, 1.0)) if like_body else random_fill(rng, S)
+        fill = body_fill(rng, int(rng.integers(C)), C, S, cfg.body_style * rng.uniform(cfg.body_min, 1.0), *parts) if like_body else random_fill(rng, S)
         img = img * (1 - a) + fill * a
     gt = np.zeros((S, S), np.uint8)
     owner = np.full((S, S), -1, np.int64)   # which instance is visible at each pixel
@@ -316,7 +318,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
             continue   # could not place this object without hiding another: leave it out (labels follow the pixels)
         j = len(full_masks)
         strength = cfg.body_style * rng.uniform(cfg.body_min, 1.0) if cfg.body_style else 0.0
-        fill = body_fill(rng, c, C, S, strength) if cfg.body_style else random_fill(rng, S)
+        fill = body_fill(rng, c, C, S, strength, *parts) if cfg.body_style else random_fill(rng, S)
         mark = np.zeros((S, S), bool)
         if rng.random() < cfg.mark_prob:
             ms = max(4, int(round(cfg.mark_scale * side)))
@@ -358,7 +360,7 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
     image = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
     return dict(image=image, mask=gt, labels=labels, context=context, instances=insts)
 
-# %% ../../nbs/01_data.synth.ipynb #cb7a3036
+# %% ../../nbs/01_data.synth.ipynb #bf851538
 def show_scenes(scenes: list[dict], classes: tuple, ncols: int = 6, path=None, dpi: int = 110):
     "A grid of image / ground-truth pairs with their labels and context; saved to `path` if given."
     import matplotlib.pyplot as plt
@@ -375,7 +377,7 @@ def show_scenes(scenes: list[dict], classes: tuple, ncols: int = 6, path=None, d
     if path is not None: fig.savefig(path, dpi=dpi)
     return fig
 
-# %% ../../nbs/01_data.synth.ipynb #012c3916
+# %% ../../nbs/01_data.synth.ipynb #789d4d64
 SYNTH_VERSION = 1
 
 def synth_id(cfg: SynthConfig, seed: int) -> str:
@@ -436,13 +438,13 @@ def write_synth(cfg: SynthConfig, seed: int, root, progress: bool = True) -> Pat
         if not meta_path.is_file() or json.loads(meta_path.read_text()).get('synth_id') != sid: raise
     return root
 
-# %% ../../nbs/01_data.synth.ipynb #2245ce77
+# %% ../../nbs/01_data.synth.ipynb #80052606
 def ensure_synth(cfg: SynthConfig, seed: int, root: str | Path = '', progress: bool = True) -> Path:
     "The synthetic dataset for (cfg, seed): generated on first use, then reused. root '' = data_dir()/synth-<id>."
     root = Path(root) if root else data_dir() / f'synth-{synth_id(cfg, seed)}'
     return write_synth(cfg, seed, root, progress=progress)
 
-# %% ../../nbs/01_data.synth.ipynb #86ab8ec8
+# %% ../../nbs/01_data.synth.ipynb #48ed949d
 def synth_stats(root) -> dict:
     "Per-split statistics of a generated dataset: DataFrames 'per_class' and 'summary'."
     import pandas as pd
