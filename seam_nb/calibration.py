@@ -24,7 +24,7 @@ __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPH
            'default_designs', 'recorded_rows', 'pretrain_command', 'design_config', 'verdict', 'choose',
            'measure_design', 'calibrate', 'region_changes', 'crf_gain_regions', 'object_stats']
 
-# %% ../nbs/15a_calibration.ipynb #e61d41f5
+# %% ../nbs/15a_calibration.ipynb #c82a03a6
 BODY = dict(body_style=1.0, body_distractors=0.5)
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
@@ -124,8 +124,9 @@ def _recorded(name: str, preset: str, seed: int) -> bool:
     return bool(r) and (r['preset'], r['seed']) == (preset, seed)
 
 def default_designs(preset: str = 'cpu', seed: int = 0) -> list[str]:
-    """The designs the calibration report measures by default: the reference and every active design without a recorded
-    row for this preset and seed (the report adds the chosen design if it is a recorded one, to re-measure it)."""
+    """The designs the calibration report measures by default: the reference (a live check of the pipeline: its 16 x 16
+    CAMs cost seconds) and every active design without a recorded row for this preset and seed (the report adds the
+    chosen design if it is a recorded one, to re-measure it)."""
     return [n for n in active_designs() if n == REFERENCE or not _recorded(n, preset, seed)]
 
 def recorded_rows(measured: list[str], preset: str = 'cpu', seed: int = 0) -> list[dict]:
