@@ -45,7 +45,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None, neutral=_NO
     if neutral is not _NO_NEUTRAL: md['neutral'] = neutral
     return field(default=default, metadata=md)
 
-# %% ../nbs/00_config.ipynb #91adb47a
+# %% ../nbs/00_config.ipynb #a313a747
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -89,6 +89,9 @@ class SynthConfig:
                          lo=0.0, hi=1.0, neutral=0.5)
     part_level: float = F(0.72, 'value-noise level above which a body is covered by its part (lower: larger parts; 0.72 covers '
                           'about 21 % of the body, 0.6 about 36 %, 0.5 about half)', 'n/a', lo=0.0, hi=1.0, neutral=0.72)
+    edge_soft: float = F(0.0, "Gaussian blur (sigma, px of the image) of each object's compositing edge: soft, low-contrast "
+                         'boundaries as in photos (defocus, motion, fur), so colour edges no longer trace the mask exactly; '
+                         'the mask is unchanged', 'n/a (VOC: real boundaries)', lo=0.0, hi=8.0, neutral=0.0)
 
 @dataclass(frozen=True)
 class TrainConfig:

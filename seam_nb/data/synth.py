@@ -25,8 +25,8 @@ from ..paths import data_dir
 __all__ = ['ANIMALS', 'SILHOUETTE_FILES', 'INSTALL_HINT', 'CONTEXTS', 'CONTEXT_OF', 'BODY_TEXTURES', 'MARK_GLYPHS',
            'MARK_COLOURS', 'SPLIT_CODES', 'SYNTH_VERSION', 'silhouette_dir', 'load_silhouettes', 'voc_palette',
            'context_background', 'random_fill', 'body_texture', 'body_fill', 'recolour_background', 'glyph_alpha',
-           'thin_parts', 'scene_rng', 'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id', 'write_synth',
-           'ensure_synth', 'synth_stats']
+           'soft_edge', 'thin_parts', 'scene_rng', 'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id',
+           'write_synth', 'ensure_synth', 'synth_stats']
 
 # %% ../../nbs/01_data.synth.ipynb #e4242584
 ANIMALS = ('bear', 'bird', 'cat', 'cow', 'dog', 'elephant', 'giraffe', 'horse', 'sheep', 'zebra')
@@ -231,7 +231,7 @@ def glyph_alpha(k: int, size: int) -> np.ndarray:
     elif g == 'chevron': d.line([(a, a + w), (m, b - w), (b, a + w)], fill=255, width=w)
     return np.asarray(im.resize((size, size), Image.BOX), np.float32) / 255.0
 
-# %% ../../nbs/01_data.synth.ipynb #6fbdc42f
+# %% ../../nbs/01_data.synth.ipynb #8885e950
 def _morph(mask: np.ndarray, r: int, op: str) -> np.ndarray:
     """Binary erosion ('min') or dilation ('max') of a bool mask (H, W) with a (2r+1) square, via box sums (O(1) per pixel).
     Outside the image counts as inside for erosion and outside for dilation, so the image edge is not an object border."""
@@ -242,6 +242,12 @@ def _morph(mask: np.ndarray, r: int, op: str) -> np.ndarray:
     s[1:, 1:] = p.cumsum(0).cumsum(1)
     box = s[k:, k:] - s[:-k, k:] - s[k:, :-k] + s[:-k, :-k]
     return box == k * k if op == 'min' else box > 0
+
+def soft_edge(alpha: np.ndarray, sigma: float) -> np.ndarray:
+    "An alpha (H, W) float32 in [0, 1] blurred by a Gaussian of `sigma` px (unchanged at 0): a soft, low-contrast boundary."
+    if sigma <= 0: return alpha
+    im = Image.fromarray(np.round(alpha * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(sigma))
+    return np.asarray(im, np.float32) / 255.0
 
 def thin_parts(mask: np.ndarray, r: int) -> np.ndarray:
     "Pixels of `mask` removed by an opening of radius r: legs, necks, heads, tails (the shape's identity)."
@@ -270,7 +276,7 @@ def _crop_to_content(a: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(a > 0.5)
     return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
-# %% ../../nbs/01_data.synth.ipynb #93027345
+# %% ../../nbs/01_data.synth.ipynb #8915b610
 def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: np.random.Generator, split: str = 'train') -> dict:
     """One synthetic scene.
     Returns dict: image (S, S, 3) uint8, mask (S, S) uint8 (0 bg, 1..C, 255 border), labels (sorted class ids 1..C),
@@ -338,7 +344,8 @@ def render_scene(cfg: SynthConfig, shapes: tuple[np.ndarray, np.ndarray], rng: n
                 fill = fill * (1 - outline[..., None]) + 0.05 * outline[..., None]
                 fill = fill * (1 - ga[..., None]) + np.array(MARK_COLOURS[c % len(MARK_COLOURS)], np.float32) * ga[..., None]
                 mark = (outline > 0.5) & m
-        img = img * (1 - canvas[..., None]) + fill * canvas[..., None]
+        comp = soft_edge(canvas, cfg.edge_soft)   # what is blended; the mask (m) stays the sharp canvas > 0.5
+        img = img * (1 - comp[..., None]) + fill * comp[..., None]
         owner[m] = j
         full_masks.append(m); marks.append(mark)
         insts.append(dict(cls=c + 1, side=side / S, rel_area=float(m.mean()), has_mark=bool(mark.any()),
