@@ -24,7 +24,7 @@ __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPH
            'default_designs', 'recorded_rows', 'pretrain_command', 'design_config', 'verdict', 'choose',
            'measure_design', 'calibrate', 'region_changes', 'crf_gain_regions', 'object_stats']
 
-# %% ../nbs/15a_calibration.ipynb #c82a03a6
+# %% ../nbs/15a_calibration.ipynb #17e3824a
 BODY = dict(body_style=1.0, body_distractors=0.5)
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
@@ -34,6 +34,11 @@ PRETRAININGS = {   # committed backbone -> the pretraining settings that made it
                                                       obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, pre_marks=False,
                                                       pre_size=128, pre_steps=4500),
 }
+# the scene settings the later candidates build on, each "as the previous one, with ..."
+_STRONG = dict(**BODY, body_min=0.6, mark_prob=0.6, bg_colour=0.5, output_stride=4, weights='weights/calibration/resnet18s-strong128.pt')
+_LARGE = dict(_STRONG, obj_scale=(0.45, 0.95))
+_CAMO = dict(_LARGE, body_distractors=1.0, clutter_max=8)
+_PARTS = dict(_CAMO, part_prob=1.0, part_level=0.6)
 
 DESIGNS = {
     'today': dict(note='the first embedded design (all committed reports): class-agnostic fills, a mark on every object, '
@@ -66,16 +71,14 @@ DESIGNS = {
                                              image_affinity_miou=33.166, crf_a4_miou=59.4501, crf_a24_miou=46.7807, cam_side=32)),
     'strong128-os4': dict(note='stronger bodies (strength U(0.6, 1)), marks on 60 % of the objects, half the backgrounds re-dyed '
                                'in body colours; backbone pretrained on these scenes (no marks) at 128 px for 4,500 steps',
-                          overrides=dict(**BODY, body_min=0.6, mark_prob=0.6, bg_colour=0.5, output_stride=4,
-                                         weights='weights/calibration/resnet18s-strong128.pt'),
+                          overrides=_STRONG,
                           recorded=dict(date='2026-11-26', preset='cpu', seed=0, run_id='be3f73214952', c1_ms_gain=4.6094, c2_crf_gain=13.3706,
                                         c3_control_gain=5.5005, c4_mfn_minus_mfp=2.1622, c5_min_f1=0.896, c6_baseline_ms_miou=61.6115,
                                         thr_at_edge=False, ms_threshold=0.24, ss_miou=57.0021, untrained_pcm_miou=62.5026,
                                         image_affinity_miou=37.2978, crf_a4_miou=74.9821, crf_a24_miou=64.8683, cam_side=32)),
     'large128-os4': dict(note='as strong128-os4 (same backbone), with larger objects: side U(0.45, 0.95) of the image instead of '
                               'U(0.3, 0.7), so objects cover 26 % of the pixels instead of 14 %',
-                         overrides=dict(**BODY, body_min=0.6, mark_prob=0.6, bg_colour=0.5, obj_scale=(0.45, 0.95), output_stride=4,
-                                        weights='weights/calibration/resnet18s-strong128.pt'),
+                         overrides=_LARGE,
                          recorded=dict(date='2026-11-26', preset='cpu', seed=0, run_id='442a8d44c929', c1_ms_gain=4.0395,
                                        c2_crf_gain=6.7328, c3_control_gain=5.3023, c4_mfn_minus_mfp=1.8715, c5_min_f1=0.939,
                                        c6_baseline_ms_miou=64.7257, thr_at_edge=False, ms_threshold=0.18, ss_miou=60.6862,
@@ -83,8 +86,7 @@ DESIGNS = {
                                        crf_a24_miou=70.9838, cam_side=32)),
     'large128-os4-weak': dict(note='as large128-os4, with weaker class evidence: bodies at strength U(0.3, 1), marks on 30 % of '
                                    'the objects',
-                              overrides=dict(**BODY, body_min=0.3, mark_prob=0.3, bg_colour=0.5, obj_scale=(0.45, 0.95), output_stride=4,
-                                             weights='weights/calibration/resnet18s-strong128.pt'),
+                              overrides=dict(_LARGE, body_min=0.3, mark_prob=0.3),
                               recorded=dict(date='2026-11-26', preset='cpu', seed=0, run_id='fbfbaee24e80', c1_ms_gain=1.5024,
                                             c2_crf_gain=8.4971, c3_control_gain=6.8675, c4_mfn_minus_mfp=3.8525,
                                             c5_min_f1=0.8558, c6_baseline_ms_miou=58.9484, thr_at_edge=False, ms_threshold=0.14,
@@ -92,8 +94,7 @@ DESIGNS = {
                                             crf_a4_miou=58.8767, crf_a24_miou=67.4455, cam_side=32)),
     'large128-os4-camo': dict(note='as large128-os4, with camouflage: up to 8 distractor blobs per image instead of 4, all of them '
                                    'dressed as bodies (class colours and textures, no label) instead of half',
-                              overrides=dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, mark_prob=0.6, bg_colour=0.5,
-                                             obj_scale=(0.45, 0.95), output_stride=4, weights='weights/calibration/resnet18s-strong128.pt'),
+                              overrides=_CAMO,
                               recorded=dict(date='2026-11-26', preset='cpu', seed=0, run_id='954fe4e423fd', c1_ms_gain=4.3443,
                                             c2_crf_gain=6.2761, c3_control_gain=5.0269, c4_mfn_minus_mfp=0.3495,
                                             c5_min_f1=0.9166, c6_baseline_ms_miou=63.1712, thr_at_edge=False, ms_threshold=0.16,
@@ -102,9 +103,7 @@ DESIGNS = {
     'large128-os4-parts': dict(note='as large128-os4-camo, with every body in parts: a part of another, random colour on every '
                                     'object and body-like distractor instead of half, covering about 36 % of it instead of 21 % '
                                     '(clothes, saddles: zones without class evidence that a colour or feature affinity cannot reach)',
-                               overrides=dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, mark_prob=0.6, bg_colour=0.5,
-                                              obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, output_stride=4,
-                                              weights='weights/calibration/resnet18s-strong128.pt'),
+                               overrides=_PARTS,
                                recorded=dict(date='2026-11-27', preset='cpu', seed=0, run_id='f60bb12e568b', c1_ms_gain=2.5495,
                                              c2_crf_gain=6.2237, c3_control_gain=3.378, c4_mfn_minus_mfp=6.0101, c5_min_f1=0.8594,
                                              c6_baseline_ms_miou=52.0847, thr_at_edge=False, ms_threshold=0.12, ss_miou=49.5351,
