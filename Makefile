@@ -44,7 +44,7 @@ checkpoints: install
 pretrain: install
 	$(BIN)/seam-nb pretrain --seed $(SEED)
 
-## The pretrained backbones of the calibration's body designs (reports/calibration; ~17 + 23 + 70 + 70 min on 2 cores; an interrupted
+## The pretrained backbones of the calibration's body designs (reports/calibration; ~17 + 23 + 70 + 80 min on 2 cores; an interrupted
 ## one resumes when rerun). Never run by reproduce. The lines are seam_nb.calibration.pretrain_command's (15a checks).
 pretrain-calibration: install
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 0.5 --pre-marks false --out weights/calibration/resnet18s-body.pt
