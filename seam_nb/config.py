@@ -45,7 +45,7 @@ def F(default, doc: str, paper=None, choices=None, lo=None, hi=None, neutral=_NO
     if neutral is not _NO_NEUTRAL: md['neutral'] = neutral
     return field(default=default, metadata=md)
 
-# %% ../nbs/00_config.ipynb #a313a747
+# %% ../nbs/00_config.ipynb #b4bd3c7f
 @dataclass(frozen=True)
 class DataConfig:
     "Which dataset, where, and which splits."
@@ -132,6 +132,12 @@ class PretrainConfig:
     pre_width: int = F(32, 'base width of ResNet-18s', 'n/a', lo=4, hi=256)
     pre_marks: bool = F(True, 'pretraining scenes carry class marks (False: bodies and shapes only, so the stand-in for '
                         'ImageNet cannot teach the mark shortcut)', 'n/a', neutral=True)
+    pre_stride: int = F(8, 'output stride of ResNet-18s while pretraining (4: the resolution of the stride-4 designs, whose '
+                        'fine-tuning otherwise starts from features learnt at stride 8; about 3.7x the cost)', 'n/a',
+                        choices=(4, 8), neutral=8)
+    pre_init: str = F('', "start from this `seam-nb pretrain` checkpoint instead of random weights ('' = random; e.g. adapt a "
+                      'stride-8 backbone to stride 4 in a few steps); its sha256 is part of what a partial run must match',
+                      'n/a', neutral='')
 
 @dataclass(frozen=True)
 class InferConfig:

@@ -57,11 +57,24 @@ def micro_f1(logits: torch.Tensor, y: torch.Tensor) -> float:
     p, t = logits > 0, y > 0.5
     return 2 * int((p & t).sum()) / max(1, int(p.sum() + t.sum()))
 
-# %% ../nbs/03a_pretrain.ipynb #053dcdf9
-def _partial_key(cfg: Config, scfg: SynthConfig, eval_every: int, n_val: int) -> str:
-    """What a partial pretraining must match to be resumed: the settings, the scenes, the seed and the evaluation.
-    A content id (`config_hash`), so a knob added later at its neutral value does not orphan a partial run."""
-    return config_hash('partial-pretrain', cfg.pretrain, scfg, cfg.seed, eval_every, n_val, n=16)
+# %% ../nbs/03a_pretrain.ipynb #5771f455
+def _partial_key(cfg: Config, scfg: SynthConfig, eval_every: int, n_val: int, init_sha256: str | None = None) -> str:
+    """What a partial pretraining must match to be resumed: the settings, the scenes, the seed, the evaluation and the
+    initial checkpoint's bytes (`pre_init`). A content id (`config_hash`), so a knob added later at its neutral value
+    does not orphan a partial run."""
+    return config_hash('partial-pretrain', cfg.pretrain, scfg, cfg.seed, eval_every, n_val, *([init_sha256] if init_sha256 else []), n=16)
+
+def _pre_init(path: str, classes: tuple, width: int) -> dict | None:
+    "The `pre_init` checkpoint as {state_dict (float32), sha256}, checked against the classes and width; None for ''."
+    if not path: return None
+    p = Path(path)
+    ck = read_state_dict(p, 'initial pretraining checkpoint (pre_init)', 'pass a file written by `seam-nb pretrain`, or --pre-init \'\'')
+    meta = ck.get('meta', {}) if isinstance(ck, dict) else {}
+    if (meta.get('classes'), meta.get('width')) != (list(classes), width):
+        raise WeightsError(p, f"was pretrained on classes {meta.get('classes')} at width {meta.get('width')}, not {list(classes)} "
+                           f'at width {width}', 'pass a checkpoint pretrained on these classes at this width')
+    return dict(state_dict={k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()},
+                sha256=hashlib.sha256(p.read_bytes()).hexdigest())
 
 def _atomic_save(obj, path: Path):
     tmp_dir = temp_path(path); tmp_dir.mkdir()   # torch.save records the file's stem: keep it '<name>' whatever the process
@@ -79,9 +92,11 @@ def pretrain(cfg: Config, out_path, eval_every: int = 250, n_val: int = 500, pro
     p = cfg.pretrain
     scfg = dataclasses.replace(cfg.synth, img_size=p.pre_size, **({} if p.pre_marks else dict(mark_prob=0.0)))
     out_path = Path(out_path); out_path.parent.mkdir(parents=True, exist_ok=True)
-    partial, key = out_path.with_suffix('.partial.pt'), _partial_key(cfg, scfg, eval_every, n_val)
+    init = _pre_init(p.pre_init, scfg.classes, p.pre_width)
+    partial, key = out_path.with_suffix('.partial.pt'), _partial_key(cfg, scfg, eval_every, n_val, init and init['sha256'])
     torch.manual_seed(cfg.seed)
-    model = Classifier(ResNet18s(p.pre_width), len(scfg.classes))
+    model = Classifier(ResNet18s(p.pre_width, p.pre_stride), len(scfg.classes))
+    if init: model.load_state_dict(init['state_dict'])
     opt = torch.optim.AdamW(model.parameters(), lr=p.pre_lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=p.pre_lr, total_steps=p.pre_steps, pct_start=0.15)
     start, curve, losses, spent = 0, [], [], 0.0
@@ -117,6 +132,7 @@ def pretrain(cfg: Config, out_path, eval_every: int = 250, n_val: int = 500, pro
         if kill_after is not None and step == kill_after: os.kill(os.getpid(), signal.SIGKILL)
     meta = dict(kind='seam-nb synthetic pretraining', backbone='resnet18s', width=p.pre_width, classes=list(scfg.classes),
                 pretrain=dataclasses.asdict(p), synth=dataclasses.asdict(scfg), seed=cfg.seed, curve=curve,
+                **({'init_sha256': init['sha256']} if init else {}),
                 wall_time_s=round(time.perf_counter() - t0, 1), torch=str(torch.__version__), threads=torch.get_num_threads())
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     _atomic_save(dict(state_dict=state, meta=meta), out_path)
