@@ -44,13 +44,15 @@ checkpoints: install
 pretrain: install
 	$(BIN)/seam-nb pretrain --seed $(SEED)
 
-## The pretrained backbones of the calibration's body designs (reports/calibration; ~17 + 23 + 70 + 80 min on 2 cores; an interrupted
-## one resumes when rerun). Never run by reproduce. The lines are seam_nb.calibration.pretrain_command's (15a checks).
+## The pretrained backbones of the calibration's body designs (reports/calibration; ~17 + 23 + 70 + 80 + 50 min on 2 cores; an interrupted
+## one resumes when rerun; the last continues the one before it at stride 4). Never run by reproduce. The lines are
+## seam_nb.calibration.pretrain_command's (15a checks).
 pretrain-calibration: install
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 0.5 --pre-marks false --out weights/calibration/resnet18s-body.pt
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 0.5 --pre-marks false --pre-size 128 --pre-steps 1500 --out weights/calibration/resnet18s-body128.pt
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 0.5 --body-min 0.6 --bg-colour 0.5 --pre-marks false --pre-size 128 --pre-steps 4500 --out weights/calibration/resnet18s-strong128.pt
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 1.0 --clutter-max 8 --body-min 0.6 --bg-colour 0.5 --obj-scale 0.45,0.95 --part-prob 1.0 --part-level 0.6 --pre-marks false --pre-size 128 --pre-steps 4500 --out weights/calibration/resnet18s-parts128.pt
+	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 1.0 --clutter-max 8 --body-min 0.6 --bg-colour 0.5 --obj-scale 0.45,0.95 --part-prob 1.0 --part-level 0.6 --edge-soft 1.5 --pre-marks false --pre-size 128 --pre-steps 1000 --pre-lr 0.001 --pre-stride 4 --pre-init weights/calibration/resnet18s-parts128.pt --out weights/calibration/resnet18s-parts128s4.pt
 
 ## The test suite: notebooks and package in sync, every notebook cell (nbdev_test), then pytest.
 test: install

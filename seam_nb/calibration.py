@@ -24,7 +24,7 @@ __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPH
            'default_designs', 'recorded_rows', 'pretrain_command', 'design_config', 'verdict', 'choose',
            'measure_design', 'calibrate', 'region_changes', 'crf_gain_regions', 'object_stats']
 
-# %% ../nbs/15a_calibration.ipynb #17e3824a
+# %% ../nbs/15a_calibration.ipynb #3c0a6d94
 BODY = dict(body_style=1.0, body_distractors=0.5)
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
@@ -33,12 +33,17 @@ PRETRAININGS = {   # committed backbone -> the pretraining settings that made it
     'weights/calibration/resnet18s-parts128.pt': dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, bg_colour=0.5,
                                                       obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, pre_marks=False,
                                                       pre_size=128, pre_steps=4500),
+    'weights/calibration/resnet18s-parts128s4.pt': dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, bg_colour=0.5,
+                                                        obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, edge_soft=1.5,
+                                                        pre_marks=False, pre_size=128, pre_steps=1000, pre_lr=0.001, pre_stride=4,
+                                                        pre_init='weights/calibration/resnet18s-parts128.pt'),   # parts128 at stride 4
 }
 # the scene settings the later candidates build on, each "as the previous one, with ..."
 _STRONG = dict(**BODY, body_min=0.6, mark_prob=0.6, bg_colour=0.5, output_stride=4, weights='weights/calibration/resnet18s-strong128.pt')
 _LARGE = dict(_STRONG, obj_scale=(0.45, 0.95))
 _CAMO = dict(_LARGE, body_distractors=1.0, clutter_max=8)
 _PARTS = dict(_CAMO, part_prob=1.0, part_level=0.6)
+_PARTS128 = dict(_PARTS, weights='weights/calibration/resnet18s-parts128.pt')
 
 DESIGNS = {
     'today': dict(note='the first embedded design (all committed reports): class-agnostic fills, a mark on every object, '
@@ -109,6 +114,22 @@ DESIGNS = {
                                              c6_baseline_ms_miou=52.0847, thr_at_edge=False, ms_threshold=0.12, ss_miou=49.5351,
                                              untrained_pcm_miou=52.9132, image_affinity_miou=39.2949, crf_a4_miou=48.3557,
                                              crf_a24_miou=58.3084, cam_side=32)),
+    'parts128-os4': dict(note='as large128-os4-parts, with the backbone pretrained on these scenes (bodies in parts, camouflage, '
+                              'large objects; no marks; 128 px, 4,500 steps) instead of on strong128-os4\'s',
+                         overrides=_PARTS128,
+                         recorded=dict(date='2026-11-27', preset='cpu', seed=0, run_id='8bdfe7138edb', c1_ms_gain=2.391,
+                                       c2_crf_gain=6.8104, c3_control_gain=2.8789, c4_mfn_minus_mfp=2.0318, c5_min_f1=0.8551,
+                                       c6_baseline_ms_miou=55.1164, thr_at_edge=False, ms_threshold=0.11, ss_miou=52.7254,
+                                       untrained_pcm_miou=55.6043, image_affinity_miou=39.9644, crf_a4_miou=49.3347,
+                                       crf_a24_miou=61.9267, cam_side=32)),
+    'parts128-os4-soft': dict(note='as parts128-os4 (same backbone), with soft object edges: each object blended in through its '
+                                   'alpha blurred by a Gaussian of sigma 1.5 px, so colour edges no longer trace the ground truth',
+                              overrides=dict(_PARTS128, edge_soft=1.5),
+                              recorded=dict(date='2026-11-27', preset='cpu', seed=0, run_id='bbfc43e86a82', c1_ms_gain=2.0702,
+                                            c2_crf_gain=6.6066, c3_control_gain=2.7764, c4_mfn_minus_mfp=1.7948,
+                                            c5_min_f1=0.8679, c6_baseline_ms_miou=54.6891, thr_at_edge=False, ms_threshold=0.11,
+                                            ss_miou=52.619, untrained_pcm_miou=55.3954, image_affinity_miou=39.539,
+                                            crf_a4_miou=48.6712, crf_a24_miou=61.2957, cam_side=32)),
 }
 REFERENCE = 'today'
 PROTOCOL = dict(crf_ref_size=500)   # CRF kernels sized for VOC's ~500 px images, scaled to ours: applied to every design
