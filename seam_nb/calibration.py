@@ -24,18 +24,17 @@ __all__ = ['BODY', 'PRETRAININGS', 'DESIGNS', 'REFERENCE', 'PROTOCOL', 'CRF_ALPH
            'default_designs', 'recorded_rows', 'pretrain_command', 'design_config', 'verdict', 'choose',
            'measure_design', 'calibrate', 'region_changes', 'crf_gain_regions', 'object_stats']
 
-# %% ../nbs/15a_calibration.ipynb #3c0a6d94
+# %% ../nbs/15a_calibration.ipynb #c3461106
 BODY = dict(body_style=1.0, body_distractors=0.5)
+_PARTS_SCENES = dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, bg_colour=0.5, obj_scale=(0.45, 0.95),
+                     part_prob=1.0, part_level=0.6)   # the scenes of large128-os4-parts, as its backbones were pretrained on them
 PRETRAININGS = {   # committed backbone -> the pretraining settings that made it (bodies, no marks)
     'weights/calibration/resnet18s-body.pt': dict(**BODY, pre_marks=False),                              # 64 px scenes, 3000 steps
     'weights/calibration/resnet18s-body128.pt': dict(**BODY, pre_marks=False, pre_size=128, pre_steps=1500),  # 128 px, as fine-tuning
     'weights/calibration/resnet18s-strong128.pt': dict(**BODY, body_min=0.6, bg_colour=0.5, pre_marks=False, pre_size=128, pre_steps=4500),
-    'weights/calibration/resnet18s-parts128.pt': dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, bg_colour=0.5,
-                                                      obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, pre_marks=False,
-                                                      pre_size=128, pre_steps=4500),
-    'weights/calibration/resnet18s-parts128s4.pt': dict(body_style=1.0, body_distractors=1.0, clutter_max=8, body_min=0.6, bg_colour=0.5,
-                                                        obj_scale=(0.45, 0.95), part_prob=1.0, part_level=0.6, edge_soft=1.5,
-                                                        pre_marks=False, pre_size=128, pre_steps=1000, pre_lr=0.001, pre_stride=4,
+    'weights/calibration/resnet18s-parts128.pt': dict(_PARTS_SCENES, pre_marks=False, pre_size=128, pre_steps=4500),
+    'weights/calibration/resnet18s-parts128s4.pt': dict(_PARTS_SCENES, edge_soft=1.5, pre_marks=False, pre_size=128, pre_steps=1000,
+                                                        pre_lr=0.001, pre_stride=4,
                                                         pre_init='weights/calibration/resnet18s-parts128.pt'),   # parts128 at stride 4
 }
 # the scene settings the later candidates build on, each "as the previous one, with ..."
