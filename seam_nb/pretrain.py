@@ -57,24 +57,30 @@ def micro_f1(logits: torch.Tensor, y: torch.Tensor) -> float:
     p, t = logits > 0, y > 0.5
     return 2 * int((p & t).sum()) / max(1, int(p.sum() + t.sum()))
 
-# %% ../nbs/03a_pretrain.ipynb #5771f455
+# %% ../nbs/03a_pretrain.ipynb #2c0fb3e3
 def _partial_key(cfg: Config, scfg: SynthConfig, eval_every: int, n_val: int, init_sha256: str | None = None) -> str:
     """What a partial pretraining must match to be resumed: the settings, the scenes, the seed, the evaluation and the
     initial checkpoint's bytes (`pre_init`). A content id (`config_hash`), so a knob added later at its neutral value
     does not orphan a partial run."""
     return config_hash('partial-pretrain', cfg.pretrain, scfg, cfg.seed, eval_every, n_val, *([init_sha256] if init_sha256 else []), n=16)
 
+def _read_pretrained(path: Path, what: str, fix: str) -> tuple[dict, dict]:
+    "(meta, state dict in float32) of a `seam-nb pretrain` checkpoint; one-line `WeightsError`s if it is missing or not one."
+    ck = read_state_dict(path, what, fix)
+    if not isinstance(ck, dict) or 'meta' not in ck or 'state_dict' not in ck:
+        raise WeightsError(path, 'is not a seam-nb pretraining checkpoint (no meta/state_dict)', 'pass a file written by `seam-nb pretrain`')
+    return ck['meta'], {k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}
+
 def _pre_init(path: str, classes: tuple, width: int) -> dict | None:
     "The `pre_init` checkpoint as {state_dict (float32), sha256}, checked against the classes and width; None for ''."
     if not path: return None
     p = Path(path)
-    ck = read_state_dict(p, 'initial pretraining checkpoint (pre_init)', 'pass a file written by `seam-nb pretrain`, or --pre-init \'\'')
-    meta = ck.get('meta', {}) if isinstance(ck, dict) else {}
+    meta, state_dict = _read_pretrained(p, 'initial pretraining checkpoint (pre_init)',
+                                        'pass a file written by `seam-nb pretrain`, or --pre-init \'\'')
     if (meta.get('classes'), meta.get('width')) != (list(classes), width):
         raise WeightsError(p, f"was pretrained on classes {meta.get('classes')} at width {meta.get('width')}, not {list(classes)} "
                            f'at width {width}', 'pass a checkpoint pretrained on these classes at this width')
-    return dict(state_dict={k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()},
-                sha256=hashlib.sha256(p.read_bytes()).hexdigest())
+    return dict(state_dict=state_dict, sha256=hashlib.sha256(p.read_bytes()).hexdigest())
 
 def _atomic_save(obj, path: Path):
     tmp_dir = temp_path(path); tmp_dir.mkdir()   # torch.save records the file's stem: keep it '<name>' whatever the process
@@ -141,17 +147,15 @@ def pretrain(cfg: Config, out_path, eval_every: int = 250, n_val: int = 500, pro
     partial.unlink(missing_ok=True)
     return meta
 
-# %% ../nbs/03a_pretrain.ipynb #aa37f0c6
+# %% ../nbs/03a_pretrain.ipynb #964c302a
 def load_pretrained(path=None, classes=None, output_stride: int = 8) -> tuple[ResNet18s, torch.Tensor]:
     """(ResNet-18s with pretrained weights at `output_stride`, classifier weight (C-1, D)) from a `pretrain` checkpoint
     (`paths.default_weights()` by default)."""
     path = Path(path) if path else default_weights()
-    ck = read_state_dict(path, 'pretrained weights', 'regenerate them with `make pretrain` (seam-nb pretrain) or `git checkout -- weights`')
-    if not isinstance(ck, dict) or 'meta' not in ck or 'state_dict' not in ck:
-        raise WeightsError(path, 'is not a seam-nb pretraining checkpoint (no meta/state_dict)', 'pass a file written by `seam-nb pretrain`')
-    meta = ck['meta']
+    meta, state_dict = _read_pretrained(path, 'pretrained weights',
+                                        'regenerate them with `make pretrain` (seam-nb pretrain) or `git checkout -- weights`')
     if classes is not None and list(classes) != meta['classes']:
         raise WeightsError(path, f'pretrained on classes {meta["classes"]}, but the dataset has {list(classes)}', 'pretrain on these classes')
     model = Classifier(ResNet18s(meta['width'], output_stride), len(meta['classes']))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
+    model.load_state_dict(state_dict)
     return model.backbone, model.head.weight.detach().clone()
