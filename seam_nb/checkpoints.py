@@ -17,7 +17,7 @@ from .runs import NOT_IN_RUN_ID, Run, RunError, init_id, read_manifest, run_id_p
 from .train import train
 
 # %% auto #0
-__all__ = ['ZOO', 'model_config', 'export_checkpoint', 'ensure_run', 'export_plan']
+__all__ = ['ZOO', 'model_config', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan']
 
 # %% ../nbs/15_checkpoints.ipynb #b1d71f70
 ZOO = {
@@ -43,7 +43,12 @@ def model_config(cfg: Config, name: str, seed: int | None = None) -> Config:
     t = dataclasses.replace(cfg.train, **flags)
     return dataclasses.replace(cfg, train=t, seed=cfg.seed if seed is None else int(seed))
 
-# %% ../nbs/15_checkpoints.ipynb #70642f35
+# %% ../nbs/15_checkpoints.ipynb #92d0329d
+def train_command(preset: str, seed: int, overrides: dict) -> str:
+    "The `seam-nb train` command line of a model: its preset, its seed and the settings that differ from the preset."
+    val = lambda v: ','.join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+    return f'seam-nb train --preset {preset} --seed {seed} ' + ' '.join(f"--{k.replace('_', '-')} {val(v)}" for k, v in overrides.items())
+
 def export_checkpoint(run: Path, name: str, cfg: Config, d: Path | None = None) -> dict:
     "Store a finished run's weights as float16 `<d>/<preset>/<run id>.pt` and record it in the manifest."
     d = Path(d or checkpoints_dir()); r = Run(run)
@@ -61,9 +66,7 @@ def export_checkpoint(run: Path, name: str, cfg: Config, d: Path | None = None) 
     entry = dict(file=str(f.relative_to(d)), sha256=sha256, name=name, preset=cfg.preset, seed=cfg.seed, overrides=flags,
                  id_parts=run_id_parts(cfg, conf['fingerprint'], conf['init']),
                  train_seconds=done['train_seconds'], steps=done['steps'], final=done['final'], val_f1=done.get('val_f1'),
-                 command=f"seam-nb train --preset {cfg.preset} --seed {cfg.seed} "
-                         + ' '.join(f"--{k.replace('_', '-')} {','.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
-                                    for k, v in flags.items()))
+                 command=train_command(cfg.preset, cfg.seed, flags))
     man = read_manifest(d); man[r.id] = entry
     write_manifest(man, d)
     return entry
