@@ -17,7 +17,7 @@ from .runs import NOT_IN_RUN_ID, Run, RunError, init_id, read_manifest, run_id_p
 from .train import train
 
 # %% auto #0
-__all__ = ['ZOO', 'model_config', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan']
+__all__ = ['ZOO', 'model_config', 'preset_overrides', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan']
 
 # %% ../nbs/15_checkpoints.ipynb #b1d71f70
 ZOO = {
@@ -43,7 +43,13 @@ def model_config(cfg: Config, name: str, seed: int | None = None) -> Config:
     t = dataclasses.replace(cfg.train, **flags)
     return dataclasses.replace(cfg, train=t, seed=cfg.seed if seed is None else int(seed))
 
-# %% ../nbs/15_checkpoints.ipynb #92d0329d
+# %% ../nbs/15_checkpoints.ipynb #6e05e349
+def preset_overrides(cfg: Config) -> dict:
+    "Every setting of `cfg` that shapes the weights (data, synth, train) and differs from its preset's value."
+    preset = get_config(cfg.preset)
+    return {k: v for sec in ('data', 'synth', 'train') for k, v in id_fields(getattr(cfg, sec)).items()
+            if k not in ('root', *NOT_IN_RUN_ID) and v != getattr(getattr(preset, sec), k)}
+
 def train_command(preset: str, seed: int, overrides: dict) -> str:
     "The `seam-nb train` command line of a model: its preset, its seed and the settings that differ from the preset."
     val = lambda v: ','.join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
@@ -60,9 +66,7 @@ def export_checkpoint(run: Path, name: str, cfg: Config, d: Path | None = None) 
     f.parent.mkdir(parents=True, exist_ok=True)
     sha256 = save_torch(state, f)
     conf = json.loads(r.config_file.read_text())
-    preset = get_config(cfg.preset)   # every setting that shapes the weights and differs from the preset (data, synth, train)
-    flags = {k: v for sec in ('data', 'synth', 'train') for k, v in id_fields(getattr(cfg, sec)).items()
-             if k not in ('root', *NOT_IN_RUN_ID) and v != getattr(getattr(preset, sec), k)}
+    flags = preset_overrides(cfg)
     entry = dict(file=str(f.relative_to(d)), sha256=sha256, name=name, preset=cfg.preset, seed=cfg.seed, overrides=flags,
                  id_parts=run_id_parts(cfg, conf['fingerprint'], conf['init']),
                  train_seconds=done['train_seconds'], steps=done['steps'], final=done['final'], val_f1=done.get('val_f1'),
