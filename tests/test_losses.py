@@ -133,3 +133,15 @@ def test_batchnorm_stays_frozen(tmp_path):
     conv = 'backbone.layer4.1.conv2.weight'
     assert not torch.equal(after[conv], before.state_dict()[conv]), 'the convolutions do train'
     assert json.loads((run / 'done.json').read_text())['steps'] == 3
+
+
+def test_ecr_trains_only_pcm_projection(tmp_path):
+    """As in the official code (detached ECR target, detached PCM inputs), ECR's gradient reaches PCM's projection θ only:
+    SEAM and the ER-only model of the same seed end with a bit-identical backbone and CAM head (measured on the cpu
+    preset too: seam and er seed 0 differ in pcm_head.f8_3/f8_4/f9 only)."""
+    from seam_nb.checkpoints import model_config
+    from seam_nb.train import train
+    base = get_config('smoke', weights='scratch', max_steps=3)
+    a, b = (torch.load(train(model_config(base, n), tmp_path / n, progress=False) / 'model.pt') for n in ('seam', 'er'))
+    differ = sorted(k for k in a if not torch.equal(a[k], b[k]))
+    assert differ and all(k.startswith('pcm_head.') for k in differ), differ
