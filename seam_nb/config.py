@@ -180,7 +180,7 @@ class Config:
 
 TOP_KEYS = ('preset', 'seed', 'device')
 
-# %% ../nbs/00_config.ipynb #09b660f5
+# %% ../nbs/00_config.ipynb #84c7ba8b
 _TRUE, _FALSE = ('1', 'true', 'yes', 'on'), ('0', 'false', 'no', 'off')
 
 def _field_types(cls) -> dict:
@@ -208,6 +208,7 @@ def coerce(name: str, typ, value):
             return value
         if typ is tuple:
             if isinstance(value, str): value = [v.strip() for v in value.split(',') if v.strip()]
+            if isinstance(value, (int, float)) and not isinstance(value, bool): value = [value]   # papermill's `-p scales 1.0`
             if not isinstance(value, (list, tuple)): raise ValueError(f'{value!r} is not a list (use a,b,c)')
             return tuple(_parse_scalar(v) for v in value)
     except (TypeError, ValueError) as e:
