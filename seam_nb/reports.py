@@ -210,7 +210,7 @@ def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tupl
     print(f'[seam-nb] index -> {write_index(out_root)}', flush=True)
     return times
 
-# %% ../nbs/90_reports.ipynb #caf6db1a
+# %% ../nbs/90_reports.ipynb #37f39681
 def parse_seeds(seeds) -> tuple:
     "Seeds from a papermill parameter: 2, '0,1,2', [0, 1, 2] -> (0, 1, 2)."
     if isinstance(seeds, int): return (seeds,)
@@ -262,7 +262,7 @@ def paper_cell(table: str, row: str) -> str:
 def paper_notes(table: str) -> str:
     "Markdown notes on where each paper value of `table` comes from (or why it is n/a), and the paper's claim."
     t = paper_values()[table]
-    lines = [f"Paper values ({t['title']}):"] + [f"- {row}: {e['status']}, {e['source']}" for row, e in t['rows'].items()]
+    lines = [f"Paper values ({t['title']}):"] + [f"- **{row}**: {e['status']}, {e['source']}" for row, e in t['rows'].items()]
     return '\n'.join(lines + [f"- the paper's claim: {t['claim']} ({t['claim_source']})"])
 
 def device_name(cfg) -> str:
@@ -345,7 +345,7 @@ def report_models(reports_dir='reports', preset: str | None = None) -> list[tupl
         for m in meta.get('models', []): seen[(m['model'], int(m['seed']))] = None
     return sorted(seen, key=lambda ms: (ms[1], ms[0]))
 
-# %% ../nbs/90_reports.ipynb #0036c428
+# %% ../nbs/90_reports.ipynb #e3a5c350
 def write_index(out_root='reports') -> Path:
     "Assemble out_root/README.md from each report's table.md and meta.json."
     import re
@@ -369,11 +369,12 @@ def write_index(out_root='reports') -> Path:
         parts += [f'<a id="{name}"></a>', f"## {meta.get('title', name)}", '',
                   f"Regenerate ({meta.get('wall_time_s', 0):.0f} s on {meta.get('device', '?')}):", '',
                   f"```\n{meta.get('command', '')}\n```", '', body.strip(), '']
+        if (d / f'{name}.ipynb').is_file(): parts[-1:-1] = ['', f'Executed notebook: [{name}/{name}.ipynb]({name}/{name}.ipynb).']
     head = ['| report | wall time | preset | device |', '|---|---|---|---|', *rows, f'| **total** | **{total:.0f} s** | | |', '']
     parts[4:4] = head
     return write_atomic(out_root / 'README.md', '\n'.join(parts) + '\n')
 
-# %% ../nbs/90_reports.ipynb #bc19b70b
+# %% ../nbs/90_reports.ipynb #f960514c
 def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou', single_seed_noise: float = 1.0) -> dict:
     "Paired difference b - a over seeds of `res` (DataFrame with key, seed, value): mean, std, n, sign (+1/-1/0) and text."
     import numpy as np
@@ -385,7 +386,7 @@ def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou
     text = f'{m:+.1f}' + (f' ± {s:.1f} ({n} seeds)' if n > 1 else ' (1 seed)')
     return dict(mean=m, std=s, n=n, sign=int(np.sign(m)) if clear else 0, text=text)
 
-# %% ../nbs/90_reports.ipynb #2f9e44e6
+# %% ../nbs/90_reports.ipynb #72022ae2
 def run_grid(name: str, param: str, values, out_root='reports-grid', preset: str = 'cpu', seed: int = 0, progress: bool = True, **params):
     "Run report `name` once per value of `param` into separate folders and aggregate their table.csv (mean ± std per row)."
     import pandas as pd
