@@ -20,8 +20,9 @@ from pathlib import Path
 from .config import SeamError
 
 # %% auto #0
-__all__ = ['repo_root', 'project_root', 'data_dir', 'runs_dir', 'checkpoints_dir', 'default_weights', 'writable_dir', 'temp_path',
-           'write_atomic', 'write_json', 'sha256_bytes', 'json_digest', 'sha256_file', 'FileLock']
+__all__ = ['PROGRESS_ENV', 'repo_root', 'project_root', 'data_dir', 'runs_dir', 'checkpoints_dir', 'default_weights',
+           'writable_dir', 'temp_path', 'write_atomic', 'write_json', 'sha256_bytes', 'json_digest', 'sha256_file',
+           'progress_bar', 'FileLock']
 
 # %% ../nbs/00a_paths.ipynb #989e5710
 def repo_root() -> Path | None:
@@ -105,7 +106,16 @@ def sha256_file(path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
     return h.hexdigest()
 
-# %% ../nbs/00a_paths.ipynb #eb133e3f
+# %% ../nbs/00a_paths.ipynb #0c0dd8cb
+PROGRESS_ENV = 'SEAM_NB_PROGRESS'
+
+def progress_bar(iterable=None, **kw):
+    "`tqdm.auto.tqdm(iterable, **kw)`, disabled when $SEAM_NB_PROGRESS is '0' (set by `run_report` for saved reports)."
+    from tqdm.auto import tqdm
+    if os.environ.get(PROGRESS_ENV) == '0': kw['disable'] = True
+    return tqdm(iterable, **kw)
+
+# %% ../nbs/00a_paths.ipynb #f77b4aaf
 class FileLock:
     "An exclusive `flock` on `path` that records the holder's pid and host; released on exit or when the holder dies."
     def __init__(self, path, what: str = 'folder', wait: bool = True, poll_s: float = 0.5):

@@ -45,8 +45,12 @@ def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch
         meta = json.loads((tmp_path / 'reports' / name / 'meta.json').read_text())
         assert meta['runs'] and meta['package_version'] and meta['device'] and meta['wall_time_s'] > 0
         assert meta['command'].startswith(f'papermill nbs/reports/{name}.ipynb ')
-        nb = (tmp_path / 'reports' / name / f'{name}.ipynb').read_text()
-        assert '"image/png"' not in nb, 'executed notebooks keep figures as files, not embedded'
+        nb = json.loads((tmp_path / 'reports' / name / f'{name}.ipynb').read_text())
+        outs = [o for c in nb['cells'] for o in c.get('outputs', [])]
+        assert any('image/png' in o.get('data', {}) for o in outs), f'{name}: figures shown inline as well as saved'
+        assert not any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs), f'{name}: a progress widget saved frozen'
+        injected = next(''.join(c['source']) for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', []))
+        assert f'out_dir = "{tmp_path / "reports" / name}"' in injected, injected   # as given, not the staging folder
     index = (tmp_path / 'reports' / 'README.md').read_text()
     for name in FILES: assert f'papermill nbs/reports/{name}.ipynb' in index
     assert 'paper mIoU (%)' in index and 'n/a' in index and 'UNVERIFIED' in index and '](localization/curves.png)' in index
