@@ -25,10 +25,10 @@ from .runs import Run, read_manifest
 
 # %% auto #0
 __all__ = ['REPORTS', 'STAGE_ENV', 'ReportError', 'ReportFailed', 'report_notebook', 'papermill_command', 'notebook_params',
-           'config_fields', 'format_overrides', 'parse_overrides', 'run_report', 'report_out', 'reproduce',
-           'parse_seeds', 'classifier_gate', 'score', 'mean_std', 'paper_values', 'paper_cell', 'paper_notes',
-           'device_name', 'eval_images', 'write_meta', 'Report', 'report_models', 'write_index', 'difference',
-           'run_grid']
+           'config_fields', 'format_overrides', 'parse_overrides', 'run_report', 'write_html', 'report_out',
+           'reproduce', 'parse_seeds', 'classifier_gate', 'score', 'mean_std', 'paper_values', 'paper_cell',
+           'paper_notes', 'device_name', 'eval_images', 'write_meta', 'Report', 'report_models', 'write_index',
+           'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #91346d7f
 REPORTS = ('data', 'calibration', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance')   # in running order
@@ -58,7 +58,7 @@ def papermill_command(name: str, out_dir, params: dict) -> str:
         args += ['-p', k, ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)]
     return shlex.join(args)
 
-# %% ../nbs/90_reports.ipynb #0a67a8cd
+# %% ../nbs/90_reports.ipynb #37cc31bf
 def notebook_params(name: str) -> dict:
     "The parameters (name: default) of a report notebook's `parameters` cell."
     import ast
@@ -116,6 +116,7 @@ def run_report(name: str, out_root='reports', preset: str = 'cpu', seed: int = 0
     except BaseException:
         _keep_failed(tmp, out_dir); raise
     (tmp / 'kernel.log').unlink(missing_ok=True)
+    write_html(tmp / f'{name}.ipynb', tmp / f'{name}.html')
     meta_path = tmp / 'meta.json'
     if not meta_path.is_file():
         failed = _keep_failed(tmp, out_dir)
@@ -194,6 +195,17 @@ def _kernel_env(env: dict):
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
+def write_html(nb_path: Path, html_path: Path) -> Path:
+    """A standalone HTML page of an executed report that renders offline: code hidden, figures embedded, and no script
+    loaded from the network (nbconvert's template fetches require.js and MathJax from CDNs; reports use neither)."""
+    import re
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
+    html, _ = exporter.from_filename(str(nb_path))
+    html = re.sub(r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', '', html)
+    html = re.sub(r'<link\b[^>]*\bhref="https?://[^"]*"[^>]*>', '', html)
+    return write_atomic(html_path, html)
+
 def report_out(name: str, out_dir: str = '') -> Path:
     """The folder a report notebook writes into (created): the staging folder that `run_report` names in $SEAM_NB_STAGE,
     else `out_dir`, else a new temporary folder (what the test runner gets)."""
@@ -226,7 +238,7 @@ def reproduce(preset: str = 'cpu', seed: int = 0, out_root='reports', only: tupl
     print(f'[seam-nb] index -> {write_index(out_root)}', flush=True)
     return times
 
-# %% ../nbs/90_reports.ipynb #37f39681
+# %% ../nbs/90_reports.ipynb #9338a103
 def parse_seeds(seeds) -> tuple:
     "Seeds from a papermill parameter: 2, '0,1,2', [0, 1, 2] -> (0, 1, 2)."
     if isinstance(seeds, int): return (seeds,)
@@ -304,7 +316,7 @@ def write_meta(out: Path, name: str, cfg, params: dict, runs: dict, **extra) -> 
     write_json(Path(out) / 'meta.json', meta, sort_keys=True, default=list)
     return meta
 
-# %% ../nbs/90_reports.ipynb #d258bf68
+# %% ../nbs/90_reports.ipynb #f69f8ca6
 class Report:
     """The first and last steps of a table notebook. `Report(name, preset, seed, root, out_dir, overrides, eval_images,
     config=dict(...), **params)` builds `cfg` from the parameters cell (`overrides` = 'key=value;...', `config` = more
@@ -359,7 +371,7 @@ def report_models(reports_dir='reports', preset: str | None = None) -> list[tupl
         for m in meta.get('models', []): seen[(m['model'], int(m['seed']))] = None
     return sorted(seen, key=lambda ms: (ms[1], ms[0]))
 
-# %% ../nbs/90_reports.ipynb #e3a5c350
+# %% ../nbs/90_reports.ipynb #e64b7f4c
 def write_index(out_root='reports') -> Path:
     "Assemble out_root/README.md from each report's table.md and meta.json."
     import re
@@ -383,12 +395,14 @@ def write_index(out_root='reports') -> Path:
         parts += [f'<a id="{name}"></a>', f"## {meta.get('title', name)}", '',
                   f"Regenerate ({meta.get('wall_time_s', 0):.0f} s on {meta.get('device', '?')}):", '',
                   f"```\n{meta.get('command', '')}\n```", '', body.strip(), '']
-        if (d / f'{name}.ipynb').is_file(): parts[-1:-1] = ['', f'Executed notebook: [{name}/{name}.ipynb]({name}/{name}.ipynb).']
+        if (d / f'{name}.ipynb').is_file():
+            html = f' · standalone page: [{name}/{name}.html]({name}/{name}.html)' if (d / f'{name}.html').is_file() else ''
+            parts[-1:-1] = ['', f'Executed notebook: [{name}/{name}.ipynb]({name}/{name}.ipynb){html}.']
     head = ['| report | wall time | preset | device |', '|---|---|---|---|', *rows, f'| **total** | **{total:.0f} s** | | |', '']
     parts[4:4] = head
     return write_atomic(out_root / 'README.md', '\n'.join(parts) + '\n')
 
-# %% ../nbs/90_reports.ipynb #f960514c
+# %% ../nbs/90_reports.ipynb #70f5a63e
 def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou', single_seed_noise: float = 1.0) -> dict:
     "Paired difference b - a over seeds of `res` (DataFrame with key, seed, value): mean, std, n, sign (+1/-1/0) and text."
     import numpy as np
@@ -400,7 +414,7 @@ def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou
     text = f'{m:+.1f}' + (f' ± {s:.1f} ({n} seeds)' if n > 1 else ' (1 seed)')
     return dict(mean=m, std=s, n=n, sign=int(np.sign(m)) if clear else 0, text=text)
 
-# %% ../nbs/90_reports.ipynb #72022ae2
+# %% ../nbs/90_reports.ipynb #347e4d98
 def run_grid(name: str, param: str, values, out_root='reports-grid', preset: str = 'cpu', seed: int = 0, progress: bool = True, **params):
     "Run report `name` once per value of `param` into separate folders and aggregate their table.csv (mean ± std per row)."
     import pandas as pd

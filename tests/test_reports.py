@@ -1,5 +1,6 @@
 """The report runner executes a report notebook through papermill and writes its outputs."""
 import json
+import re
 
 import pytest
 
@@ -51,8 +52,10 @@ def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch
         assert not any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs), f'{name}: a progress widget saved frozen'
         injected = next(''.join(c['source']) for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', []))
         assert f'out_dir = "{tmp_path / "reports" / name}"' in injected, injected   # as given, not the staging folder
+        html = (tmp_path / 'reports' / name / f'{name}.html').read_text()   # standalone: figures embedded, no CDN
+        assert 'data:image/png;base64' in html and not re.search(r'<(script|link)\b[^>]*\b(src|href)="https?://', html), name
     index = (tmp_path / 'reports' / 'README.md').read_text()
-    for name in FILES: assert f'papermill nbs/reports/{name}.ipynb' in index
+    for name in FILES: assert f'papermill nbs/reports/{name}.ipynb' in index and f']({name}/{name}.html)' in index
     assert 'paper mIoU (%)' in index and 'n/a' in index and 'UNVERIFIED' in index and '](localization/curves.png)' in index
     # the calibration table: the issue's columns, one chosen design, never the reference row
     import pandas as pd
