@@ -67,5 +67,8 @@ export: install
 	$(BIN)/nbdev_export
 clean-nbs: install
 	$(BIN)/nbdev_clean
+# JupyterLab at the repository root (nbs/, reports/, README.md all reachable); its terminals find seam-nb and papermill
+# (.venv/bin first on PATH); saving a notebook runs nbdev's cleaner (tools/jupyter, repo-local: ~/.jupyter is untouched).
 lab: install
-	OMP_WAIT_POLICY=PASSIVE $(BIN)/jupyter lab --allow-root --notebook-dir nbs
+	PATH="$(CURDIR)/$(BIN):$$PATH" JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyter" OMP_WAIT_POLICY=PASSIVE \
+	  $(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$(CURDIR)"
