@@ -14,7 +14,8 @@ BIN = Path(sys.executable).parent
 
 def snapshot() -> dict:
     files = [p for d in ('seam_nb', 'nbs') for p in (ROOT / d).rglob('*')
-             if p.is_file() and '__pycache__' not in p.parts and '.ipynb_checkpoints' not in p.parts]
+             if p.is_file() and '__pycache__' not in p.parts and '.ipynb_checkpoints' not in p.parts
+             and p.name != '.last_checked']   # nbdev_clean's trust stamp (settings.ini jupyter_hooks = True)
     return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
