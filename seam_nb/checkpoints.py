@@ -43,7 +43,7 @@ def model_config(cfg: Config, name: str, seed: int | None = None) -> Config:
     t = dataclasses.replace(cfg.train, **flags)
     return dataclasses.replace(cfg, train=t, seed=cfg.seed if seed is None else int(seed))
 
-# %% ../nbs/15_checkpoints.ipynb #f335ce35
+# %% ../nbs/15_checkpoints.ipynb #21bcc6aa
 def preset_overrides(cfg: Config) -> dict:
     """Every setting of `cfg` that shapes the weights (data, synth, train) and differs from its preset's value, a later
     knob at its neutral value included (left out of the run id, it still differs from a preset that moved it)."""
@@ -98,14 +98,20 @@ def ensure_run(cfg: Config, name: str = '', from_scratch: bool = False, runs_dir
     init = init_id(cfg)
     run = Run.of(cfg, ds.fingerprint(), init, runs_dir)
     with run.lock():
-        if run.is_finished():
-            if not (from_scratch and run.info().get('from_checkpoint')): return run.path
-            run.clear()                 # restored weights (and CAMs made from them) are not a from-scratch result
         man = {} if from_scratch else read_manifest()
+        if run.is_finished():
+            info = run.info()
+            if from_scratch and info.get('from_checkpoint'): run.clear()   # restored weights (and their CAMs) are not a from-scratch result
+            elif info.get('checkpoint_sha256') and man.get(run.id, {}).get('sha256', info['checkpoint_sha256']) != info['checkpoint_sha256']:
+                print(f'[seam-nb] run {run.id} holds an older committed checkpoint of {name or "this model"}; restoring the '
+                      'current one (its CAMs are recomputed)', flush=True)
+                run.clear()
+            else: return run.path
         entry = man.get(run.id)
         if entry:
             run.restore(checkpoints_dir() / entry['file'], entry['sha256'], cfg, ds.fingerprint(), init, steps=entry['steps'],
-                        train_seconds=entry['train_seconds'], final=entry['final'], val_f1=entry.get('val_f1'), from_checkpoint=entry['file'])
+                        train_seconds=entry['train_seconds'], final=entry['final'], val_f1=entry.get('val_f1'), from_checkpoint=entry['file'],
+                        checkpoint_sha256=entry['sha256'])
             return run.path
         _orphan_check(man, name, cfg, run_id_parts(cfg, ds.fingerprint(), init))
     if progress: print(f'[seam-nb] training {name or "model"} (run {run.id}, seed {cfg.seed})'
