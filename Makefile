@@ -3,7 +3,7 @@
 #   make test        set up .venv (once), then the whole test suite (nbdev_test over nbs/ + pytest tests/)
 # A second run skips the install: the stamp below is newer than the files that define the environment.
 # Options: PRESET=smoke|cpu|paper  SEED=0  ROOT=/path/to/VOCdevkit/VOC2012 (paper preset)  PYTHON=/path/to/python3.11
-#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model: ~2 h on 2 cores)
+#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model the reports use: ~4.5 h on 2 cores)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -40,7 +40,9 @@ reproduce: install
 checkpoints: install
 	$(BIN)/seam-nb export-checkpoints --preset $(PRESET) $(if $(ROOT),--root $(ROOT))
 
-## Our ImageNet stand-in: regenerates the committed weights/resnet18s-synth.pt (~15 min on 2 cores). Never run by reproduce.
+## Our ImageNet stand-in for the first design (smoke preset, calibration reference): regenerates the committed
+## weights/resnet18s-synth.pt (~15 min on 2 cores). Never run by reproduce. The cpu preset's backbone is
+## weights/calibration/resnet18s-parts128.pt, made by the fourth line of pretrain-calibration.
 pretrain: install
 	$(BIN)/seam-nb pretrain --seed $(SEED)
 
@@ -67,8 +69,9 @@ export: install
 	$(BIN)/nbdev_export
 clean-nbs: install
 	$(BIN)/nbdev_clean
-# JupyterLab at the repository root (nbs/, reports/, README.md all reachable); its terminals find seam-nb and papermill
+# JupyterLab at the repository root (nbs/, reports/, README.md all reachable), opening the start page nbs/index.ipynb;
+# its terminals find seam-nb and papermill
 # (.venv/bin first on PATH); saving a notebook runs nbdev's cleaner (tools/jupyter, repo-local: ~/.jupyter is untouched).
 lab: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyter" OMP_WAIT_POLICY=PASSIVE \
-	  $(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$(CURDIR)"
+	  $(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/nbs/index.ipynb

@@ -9,15 +9,16 @@ import dataclasses
 import json
 from pathlib import Path
 
-from .backbone import read_state_dict
+from .backbone import WeightsError, read_state_dict
 from .config import Config, get_config
 from .data.voc import open_split
-from .paths import checkpoints_dir
-from .runs import NOT_IN_RUN_ID, Run, RunError, init_id, read_manifest, run_id_parts, save_torch, write_manifest
+from .paths import checkpoints_dir, sha256_file
+from .runs import NOT_IN_RUN_ID, Run, RunError, architecture, init_id, read_manifest, run_id_parts, save_torch, write_manifest
 from .train import train
 
 # %% auto #0
-__all__ = ['ZOO', 'model_config', 'preset_overrides', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan']
+__all__ = ['ZOO', 'model_config', 'preset_overrides', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan',
+           'committed_model']
 
 # %% ../nbs/15_checkpoints.ipynb #b1d71f70
 ZOO = {
@@ -54,7 +55,7 @@ def preset_overrides(cfg: Config) -> dict:
 def train_command(preset: str, seed: int, overrides: dict) -> str:
     "The `seam-nb train` command line of a model: its preset, its seed and the settings that differ from the preset."
     val = lambda v: ','.join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
-    return f'seam-nb train --preset {preset} --seed {seed} ' + ' '.join(f"--{k.replace('_', '-')} {val(v)}" for k, v in overrides.items())
+    return ' '.join([f'seam-nb train --preset {preset} --seed {seed}'] + [f"--{k.replace('_', '-')} {val(v)}" for k, v in overrides.items()])
 
 def export_checkpoint(run: Path, name: str, cfg: Config, d: Path | None = None) -> dict:
     "Store a finished run's weights as float16 `<d>/<preset>/<run id>.pt` and record it in the manifest."
@@ -128,3 +129,21 @@ def export_plan(models: list[tuple[str, int, Config]]) -> tuple[list, list]:
         if rid in seen: skipped.append((name, seed, seen[rid])); continue
         seen[rid] = name; kept.append((name, seed, cfg, rid))
     return kept, skipped
+
+# %% ../nbs/15_checkpoints.ipynb #74a8626a
+def committed_model(name: str = 'seam', seed: int = 0, preset: str = 'cpu'):
+    """(configuration, trained `SEAM` in eval mode) of zoo model `name` at `seed` on `preset`, from its committed checkpoint;
+    a `WeightsError` naming the manifest when none is committed for that configuration and initial weights."""
+    cfg = model_config(get_config(preset), name, seed)
+    want = dict(config=run_id_parts(cfg, '', '')['config'], init=init_id(cfg))
+    hits = [e for e in read_manifest().values() if {k: e['id_parts'][k] for k in want} == want]
+    if not hits:
+        raise WeightsError(checkpoints_dir() / 'manifest.json', f'no committed checkpoint of {name} seed {seed} on the {preset} preset',
+                           f'train it (`{train_command(preset, seed, preset_overrides(cfg))}`) and export it (`make checkpoints`)')
+    f = checkpoints_dir() / hits[0]['file']
+    if sha256_file(f) != hits[0]['sha256']:
+        raise WeightsError(f, 'does not match its sha256 in the manifest', 'restore it with `git checkout -- checkpoints/`')
+    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(f, 'committed checkpoint').items()}
+    model = architecture(cfg, ('background',) + tuple(cfg.synth.classes), state)
+    model.load_state_dict(state, assign=True)
+    return cfg, model.eval()

@@ -268,7 +268,9 @@ _RULES = {SynthConfig: (_check_synth,), TrainConfig: (_check_train,), EvalConfig
 PRESETS = {
     'smoke': dict(n_train=24, n_val=8, img_size=64, batch_size=4, max_steps=4, crop_size=64, resize_long=(56, 88),
                   ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05, pre_steps=3, pre_batch=4, pre_size=48, min_val_f1=0.0),
-    'cpu': {},
+    'cpu': dict(obj_scale=(0.45, 0.95), mark_prob=0.6, clutter_max=8, body_style=1.0, body_distractors=1.0, body_min=0.6,
+                bg_colour=0.5, part_prob=1.0, part_level=0.6, edge_soft=1.5, weights='weights/calibration/resnet18s-parts128.pt',
+                output_stride=4, crf_ref_size=500, min_val_f1=0.85),
     'paper': dict(dataset='voc', train_split='train_aug', eval_split='train', backbone='resnet38', batch_size=8,
                   max_steps=10576, crop_size=448, resize_long=(448, 768), er_scale=0.3, momentum=5e-4,
                   min_pool_loss=True, ckpt_every=1000, num_workers=8, eval_images=0, min_val_f1=0.0),

@@ -80,7 +80,7 @@ def read_label_png(f: Path, shape=None) -> np.ndarray | None:
         warnings.warn(f'cached CRF label {f} is unreadable ({type(e).__name__}: {e}); recomputing it')
         return None
 
-def crf_dir(cache, alpha: float, iters: int, ref_size: int = 0) -> Path:
+def crf_dir(cache, alpha: float, iters: int, ref_size: int) -> Path:
     "Where the CRF labels of a CAM cache go."
     return Path(cache.dir) / (f'crf-a{alpha:g}-i{iters}' + (f'-r{ref_size}' if ref_size else ''))
 

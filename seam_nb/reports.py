@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from .calibration import benchmark_caveats
 from .cams import evaluate_cams
 from .checkpoints import ensure_run, model_config
 from .config import ConfigError, SeamError, field_index, get_config, resolve_device, to_flat
@@ -24,17 +25,22 @@ from .paths import PROGRESS_ENV, project_root, runs_dir, writable_dir, write_ato
 from .runs import Run, read_manifest
 
 # %% auto #0
-__all__ = ['REPORTS', 'STAGE_ENV', 'ReportError', 'ReportFailed', 'report_notebook', 'papermill_command', 'notebook_params',
-           'config_fields', 'format_overrides', 'parse_overrides', 'run_report', 'write_html', 'report_out',
-           'reproduce', 'parse_seeds', 'classifier_gate', 'score', 'mean_std', 'paper_values', 'paper_cell',
-           'paper_notes', 'device_name', 'eval_images', 'write_meta', 'Report', 'report_models', 'write_index',
-           'difference', 'run_grid']
+__all__ = ['REPORTS', 'STAGE_ENV', 'ReportError', 'ClassifierRefused', 'ReportFailed', 'report_notebook', 'papermill_command',
+           'notebook_params', 'config_fields', 'format_overrides', 'parse_overrides', 'run_report', 'write_html',
+           'report_out', 'reproduce', 'parse_seeds', 'classifier_gate', 'score', 'mean_std', 'paper_values',
+           'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta', 'Report', 'report_models',
+           'write_index', 'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #91346d7f
 REPORTS = ('data', 'calibration', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance')   # in running order
 
 class ReportError(SeamError):
     "A report notebook stopped on a user error (missing data, corrupt checkpoint, ...): the message is that error's line."
+
+class ClassifierRefused(ReportError):
+    "A model whose classifier's val F1 is below `min_val_f1`: `f1` and `run_id` say which, so a report may show the row as refused."
+    def __init__(self, run, f1: float, *args):
+        super().__init__(run, *args); self.f1, self.run_id = f1, Path(run).name
 
 class ReportFailed(RuntimeError):
     "A report notebook raised an unexpected error: one line naming the cell, the error and the executed notebook to read."
@@ -253,7 +259,7 @@ def classifier_gate(cfg, run, name: str) -> float | None:
         print(f'[seam-nb] {name} (run {Path(run).name}): no val F1 recorded (checkpoint predates it); not checked against '
               f'min_val_f1={cfg.eval.min_val_f1}')
     elif f1 < cfg.eval.min_val_f1:
-        raise ReportError(run, f'the classifier of {name} reaches val F1 {f1:.3f}, below min_val_f1={cfg.eval.min_val_f1}: its CAMs '
+        raise ClassifierRefused(run, f1, f'the classifier of {name} reaches val F1 {f1:.3f}, below min_val_f1={cfg.eval.min_val_f1}: its CAMs '
                           'would measure a classifier that has not learnt the classes', 'train it longer (--max-steps), or lower '
                           '--min-val-f1 knowingly')
     return f1
@@ -359,6 +365,8 @@ class Report:
         models = [dict(model=m, seed=s, run_id=r) for m, s, r in dict.fromkeys(self.models)]
         meta = write_meta(self.out, self.name, self.cfg, self.params, runs, title=title, models=models,
                           notebook_time_s=round(time.perf_counter() - self.t_start, 1), **extra)
+        caveats = [] if self.name == 'calibration' else benchmark_caveats(self.cfg)   # the calibration report states them itself
+        if caveats: md = [*md, 'On this benchmark (the calibrated design, `reports/calibration`):\n\n' + '\n'.join(f'- {c}' for c in caveats)]
         write_atomic(self.out / 'table.md', '\n\n'.join(md) + '\n')
         return meta
 

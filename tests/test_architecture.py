@@ -10,7 +10,7 @@ PKG = ROOT / 'seam_nb'
 
 # The stages in data-flow order. A module may import only modules listed before it.
 ORDER = ['config', 'paths', 'data.synth', 'data.voc', 'backbone', 'pretrain', 'cam', 'er', 'pcm', 'ecr', 'model', 'runs',
-         'train', 'infer', 'gradcam', 'evaluate', 'cams', 'crf', 'equivariance', 'checkpoints', 'calibration', 'reports', 'cli', '__main__']
+         'train', 'infer', 'gradcam', 'evaluate', 'cams', 'crf', 'equivariance', 'checkpoints', 'calibration', 'explorer', 'reports', 'cli', '__main__']
 
 
 def module_name(path: Path) -> str:

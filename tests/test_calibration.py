@@ -87,10 +87,11 @@ def test_output_stride_4_doubles_the_cam_side():
 
 
 def test_recorded_rows_name_committed_baselines_of_their_design():
-    "A superseded design's recorded row points at a committed checkpoint of that design, so a reader can re-measure it."
-    from seam_nb.calibration import DESIGNS
+    """A design's recorded row points at a committed checkpoint of that design, so a reader can re-measure it; the frozen
+    design's baseline is the `cpu` preset's zoo `baseline` and is stored under that name (`export_plan`: zoo names first)."""
+    from seam_nb.calibration import DESIGNS, FROZEN
     man = read_manifest()
     for n, d in DESIGNS.items():
         if d.get('recorded'):
             rid = d['recorded']['run_id']
-            assert rid in man and man[rid]['name'] == f'design:{n}', (n, rid)
+            assert rid in man and man[rid]['name'] == ('baseline' if n == FROZEN['design'] else f'design:{n}'), (n, rid)
