@@ -13,7 +13,7 @@ from .backbone import WeightsError, read_state_dict
 from .config import Config, get_config
 from .data.voc import open_split
 from .paths import checkpoints_dir, sha256_file
-from .runs import NOT_IN_RUN_ID, Run, RunError, architecture, init_id, read_manifest, run_id_parts, save_torch, write_manifest
+from .runs import NOT_IN_RUN_ID, Run, RunError, init_id, model_from_state, read_manifest, run_id_parts, save_torch, write_manifest
 from .train import train
 
 # %% auto #0
@@ -143,7 +143,4 @@ def committed_model(name: str = 'seam', seed: int = 0, preset: str = 'cpu'):
     f = checkpoints_dir() / hits[0]['file']
     if sha256_file(f) != hits[0]['sha256']:
         raise WeightsError(f, 'does not match its sha256 in the manifest', 'restore it with `git checkout -- checkpoints/`')
-    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(f, 'committed checkpoint').items()}
-    model = architecture(cfg, ('background',) + tuple(cfg.synth.classes), state)
-    model.load_state_dict(state, assign=True)
-    return cfg, model.eval()
+    return cfg, model_from_state(cfg, ('background',) + tuple(cfg.synth.classes), read_state_dict(f, 'committed checkpoint'), f)

@@ -22,8 +22,8 @@ from .pretrain import load_pretrained
 
 # %% auto #0
 __all__ = ['TRAIN_REVISION', 'NOT_IN_RUN_ID', 'MANIFEST_FORMAT', 'RunError', 'TrainingDiverged', 'weights_path', 'init_id',
-           'build_model', 'architecture', 'save_torch', 'run_id', 'run_id_parts', 'state_digest', 'Run', 'load_run',
-           'read_manifest', 'write_manifest']
+           'build_model', 'architecture', 'save_torch', 'run_id', 'run_id_parts', 'state_digest', 'Run',
+           'model_from_state', 'load_run', 'read_manifest', 'write_manifest']
 
 # %% ../nbs/08a_runs.ipynb #26e40cdd
 class RunError(SeamError):
@@ -226,13 +226,17 @@ class Run:
         if not self.is_finished():
             raise RunError(self.path, 'the run has not finished (no valid model.pt and done.json)',
                            'call train(cfg) or ensure_run(cfg) to finish it (`seam-nb train` with the same options)')
-        state = read_state_dict(self.model_file, 'trained model')
-        model = architecture(cfg, classes, state)
-        try: model.load_state_dict(state, assign=True)
-        except RuntimeError as e:
-            raise RunError(self.model_file, f'does not fit the configuration ({str(e).splitlines()[0][:150]})',
-                           'evaluate it with the configuration it was trained with (see config.json next to it)') from None
-        return model.eval()
+        return model_from_state(cfg, classes, read_state_dict(self.model_file, 'trained model'), self.model_file)
+
+def model_from_state(cfg: Config, classes: tuple, state: dict, path) -> SEAM:
+    "The model (eval mode) of `cfg` holding `state` (read from `path`, float16 promoted); a `RunError` naming `path` when it does not fit."
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    model = architecture(cfg, classes, state)
+    try: model.load_state_dict(state, assign=True)
+    except RuntimeError as e:
+        raise RunError(path, f'does not fit the configuration ({str(e).splitlines()[0][:150]})',
+                       'evaluate it with the configuration it was trained with (see config.json next to it)') from None
+    return model.eval()
 
 def load_run(cfg: Config, run, classes: tuple) -> SEAM:
     "The trained model of the finished run in folder `run` (see `Run.load_model`)."
