@@ -13,10 +13,12 @@ STAMP := $(VENV)/.seam-nb-installed
 PRESET ?= cpu
 SEED ?= 0
 NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
+BROWSER_REQS := $(shell sed -n 's/^browser_requirements *= *//p' settings.ini)
+BROWSER_STAMP := $(VENV)/.seam-nb-browser
 # pip's config on some machines lists local indexes that lack most packages; drop those warnings, keep real errors.
 QUIET_PIP := grep -v -e 'is ignored: it is neither a file nor a directory' || true
 
-.PHONY: install reproduce checkpoints pretrain pretrain-calibration test export clean-nbs check-sync lab
+.PHONY: install browser reproduce checkpoints pretrain pretrain-calibration test export clean-nbs check-sync lab
 
 install: $(STAMP)
 
@@ -56,11 +58,31 @@ pretrain-calibration: install
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 1.0 --clutter-max 8 --body-min 0.6 --bg-colour 0.5 --obj-scale 0.45,0.95 --part-prob 1.0 --part-level 0.6 --pre-marks false --pre-size 128 --pre-steps 4500 --out weights/calibration/resnet18s-parts128.pt
 	$(BIN)/seam-nb pretrain --body-style 1.0 --body-distractors 1.0 --clutter-max 8 --body-min 0.6 --bg-colour 0.5 --obj-scale 0.45,0.95 --part-prob 1.0 --part-level 0.6 --edge-soft 1.5 --pre-marks false --pre-size 128 --pre-steps 1000 --pre-lr 0.001 --pre-stride 4 --pre-init weights/calibration/resnet18s-parts128.pt --out weights/calibration/resnet18s-parts128s4.pt
 
-## The test suite: notebooks and package in sync, every notebook cell (nbdev_test), then pytest.
-test: install
+## What the browser test needs (tests/test_browser.py): Playwright for Python in .venv (it drives the system's browser,
+## no browser download) and Chromium, installed with apt-get (as root, or with password-less sudo) where it is missing
+## (~1-2 min, once). Where either cannot be installed this says why (and tries again next time) and the test is skipped
+## with that reason; never fatal.
+browser: install $(BROWSER_STAMP)
+
+$(BROWSER_STAMP): settings.ini
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif ! command -v apt-get >/dev/null; then echo "seam-nb: no Chromium and no apt-get: tests/test_browser.py will be skipped (install chromium yourself)"; \
+	else SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  echo "seam-nb: installing Chromium for the browser test (apt-get, ~1-2 min, once)"; \
+	  if timeout 600 $$SUDO apt-get update -qq -o Acquire::http::Timeout=20 >/dev/null 2>&1 && \
+	     DEBIAN_FRONTEND=noninteractive timeout 900 $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; \
+	  then echo "seam-nb: Chromium installed: $$(command -v chromium)"; \
+	  else echo "seam-nb: apt-get could not install chromium (no root, no network?): tests/test_browser.py will be skipped"; fi; fi
+	@$(BIN)/python -m pip install --quiet $(BROWSER_REQS) 2>&1 | { $(QUIET_PIP); } || true
+	@if ! $(BIN)/python -c 'import playwright.sync_api' 2>/dev/null; then echo "seam-nb: could not pip install $(BROWSER_REQS): tests/test_browser.py will be skipped"; \
+	elif command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then touch $(BROWSER_STAMP); fi
+
+## The test suite: notebooks and package in sync, every notebook cell (nbdev_test), then pytest (-rs: a skipped test
+## says why, e.g. the browser test where Chromium could not be installed).
+test: install browser
 	$(BIN)/python tests/check_sync.py
 	$(BIN)/nbdev_test --n_workers 2 --timing
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -rs tests
 
 ## Developer helpers.
 check-sync: install

@@ -1,7 +1,7 @@
 """The reading experience in a real browser (headless Chromium through Playwright): `make lab`'s server opens the start
 page with its pictures, the CAM explorer runs and redraws when a control changes, and a report's standalone HTML page
-renders with every request to the network refused. Skipped, with the reason, where Chromium or Playwright is missing
-(CI has neither): `apt-get install chromium` and `pip install playwright`. Screenshots go to $SEAM_NB_SCREENS
+renders with every request to the network refused. `make test` installs both (`make browser`: Playwright into .venv,
+Chromium with apt-get where missing); skipped, with the reason, where Chromium or Playwright could not be installed. Screenshots go to $SEAM_NB_SCREENS
 (committed ones: `SEAM_NB_SCREENS=reports/screens .venv/bin/python -m pytest tests/test_browser.py`), else the test's
 temporary folder."""
 import os
