@@ -18,7 +18,7 @@ from .train import train
 
 # %% auto #0
 __all__ = ['ZOO', 'model_config', 'preset_overrides', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan',
-           'committed_model']
+           'committed_entry', 'committed_model']
 
 # %% ../nbs/15_checkpoints.ipynb #b1d71f70
 ZOO = {
@@ -131,16 +131,21 @@ def export_plan(models: list[tuple[str, int, Config]]) -> tuple[list, list]:
     return kept, skipped
 
 # %% ../nbs/15_checkpoints.ipynb #74a8626a
+def committed_entry(cfg: Config) -> dict | None:
+    """The manifest entry of the checkpoint committed for `cfg`'s configuration and initial weights, or None; found
+    without the dataset (no run id needed), so asking never generates one."""
+    want = dict(config=run_id_parts(cfg, '', '')['config'], init=init_id(cfg))
+    return next((e for e in read_manifest().values() if {k: e['id_parts'][k] for k in want} == want), None)
+
 def committed_model(name: str = 'seam', seed: int = 0, preset: str = 'cpu'):
     """(configuration, trained `SEAM` in eval mode) of zoo model `name` at `seed` on `preset`, from its committed checkpoint;
     a `WeightsError` naming the manifest when none is committed for that configuration and initial weights."""
     cfg = model_config(get_config(preset), name, seed)
-    want = dict(config=run_id_parts(cfg, '', '')['config'], init=init_id(cfg))
-    hits = [e for e in read_manifest().values() if {k: e['id_parts'][k] for k in want} == want]
-    if not hits:
+    entry = committed_entry(cfg)
+    if not entry:
         raise WeightsError(checkpoints_dir() / 'manifest.json', f'no committed checkpoint of {name} seed {seed} on the {preset} preset',
                            f'train it (`{train_command(preset, seed, preset_overrides(cfg))}`) and export it (`make checkpoints`)')
-    f = checkpoints_dir() / hits[0]['file']
-    if sha256_file(f) != hits[0]['sha256']:
+    f = checkpoints_dir() / entry['file']
+    if sha256_file(f) != entry['sha256']:
         raise WeightsError(f, 'does not match its sha256 in the manifest', 'restore it with `git checkout -- checkpoints/`')
     return cfg, model_from_state(cfg, ('background',) + tuple(cfg.synth.classes), read_state_dict(f, 'committed checkpoint'), f)

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from .cams import cam_producer
-from .checkpoints import ZOO, ensure_run, model_config, preset_overrides, train_command
+from .checkpoints import ZOO, committed_entry, ensure_run, model_config, preset_overrides, train_command
 from .config import Config, SeamError, get_config, resolve_device
 from .crf import crf_label
-from .data.synth import voc_palette
+from .data.synth import synth_root, voc_palette
 from .data.voc import open_split
 from .evaluate import cam_to_label, confusion, gt_mask, scores
 from .infer import CamCache, CamSpec
@@ -53,7 +53,11 @@ class CamExplorer:
         return Run.of(c, fp, init_id(c), self.runs_dir)
 
     def status(self, name: str, seed: int) -> str:
-        "'trained' (a finished run), 'committed' (a checkpoint to restore) or 'missing'."
+        """'trained' (a finished run), 'committed' (a checkpoint to restore) or 'missing'. Never generates a dataset to
+        find out: each seed draws its own synthetic set, and a seed whose set does not exist yet has no run either."""
+        c = model_config(self.cfg, name, seed)
+        if c.data.dataset == 'synth' and not (synth_root(c.synth, c.seed, c.data.root) / 'synth.json').is_file():
+            return 'committed' if committed_entry(c) else 'missing'
         r = self.run_of(name, seed)
         return 'trained' if r.is_finished() else 'committed' if r.id in read_manifest() else 'missing'
 

@@ -5,6 +5,7 @@
 # %% ../../nbs/01_data.synth.ipynb #b3f03ff1
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import importlib.util
@@ -26,7 +27,7 @@ __all__ = ['ANIMALS', 'SILHOUETTE_FILES', 'INSTALL_HINT', 'CONTEXTS', 'CONTEXT_O
            'MARK_COLOURS', 'SPLIT_CODES', 'SYNTH_VERSION', 'silhouette_dir', 'load_silhouettes', 'voc_palette',
            'context_background', 'random_fill', 'body_texture', 'body_fill', 'recolour_background', 'glyph_alpha',
            'soft_edge', 'thin_parts', 'scene_rng', 'silhouette_pool', 'render_scene', 'show_scenes', 'synth_id',
-           'write_synth', 'ensure_synth', 'synth_stats']
+           'write_synth', 'synth_root', 'ensure_synth', 'synth_stats']
 
 # %% ../../nbs/01_data.synth.ipynb #e4242584
 ANIMALS = ('bear', 'bird', 'cat', 'cow', 'dog', 'elephant', 'giraffe', 'horse', 'sheep', 'zebra')
@@ -398,9 +399,37 @@ def _png_bytes(mask: np.ndarray) -> bytes:
 def _jpg_bytes(image: np.ndarray, quality: int) -> bytes:
     buf = io.BytesIO(); Image.fromarray(image).save(buf, 'JPEG', quality=quality); return buf.getvalue()
 
-def write_synth(cfg: SynthConfig, seed: int, root, progress: bool = True) -> Path:
-    "Generate the synthetic dataset into `root` (VOC layout); reuse it if `root` already holds the same one."
-    import csv, shutil
+@functools.cache
+def _worker_silhouettes():
+    "The silhouettes, loaded once per worker process."
+    return load_silhouettes()
+
+def _render_files(cfg: SynthConfig, seed: int, split: str, indices: range, shapes=None) -> list[tuple]:
+    "(jpg bytes, png bytes, labels, context, instances) of scenes `indices` of `split`; shapes None: a worker's own copy."
+    shapes = _worker_silhouettes() if shapes is None else shapes
+    return [(_jpg_bytes(sc['image'], cfg.jpeg_quality), _png_bytes(sc['mask']), sc['labels'], sc['context'], sc['instances'])
+            for sc in (render_scene(cfg, shapes, scene_rng(seed, split, i), split) for i in indices)]
+
+def _rendered(cfg: SynthConfig, seed: int, split: str, n: int, pool, progress: bool, chunk: int = 50):
+    "Each scene's files of `split`, in index order: rendered in `pool`'s worker processes, or here when pool is None."
+    chunks = [range(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+    if pool is None:
+        shapes = load_silhouettes()
+        parts = (_render_files(cfg, seed, split, c, shapes) for c in chunks)
+    else:
+        from seam_nb.data.synth import _render_files as task   # importable in a worker (a notebook's __main__ is not)
+        parts = pool.map(task, *zip(*[(cfg, seed, split, c) for c in chunks]))
+    with progress_bar(total=n, desc=f'synth {split}', disable=not progress) as bar:
+        for part in parts:
+            bar.update(len(part)); yield from part
+
+def write_synth(cfg: SynthConfig, seed: int, root, progress: bool = True, workers: int | None = None) -> Path:
+    """Generate the synthetic dataset into `root` (VOC layout); reuse it if `root` already holds the same one.
+    `workers` processes render the scenes (None: up to 4 of this machine's cores for 200 images or more, else 1); every
+    scene has its own random generator, so the files are byte-identical whatever the number."""
+    import csv, multiprocessing, shutil, warnings
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     validate(cfg)
     root = Path(root)
     sid = synth_id(cfg, seed)
@@ -412,21 +441,32 @@ def write_synth(cfg: SynthConfig, seed: int, root, progress: bool = True) -> Pat
                         'choose another --out folder or delete that one')
     if root.exists() and any(root.iterdir()):
         raise SeamError(root, 'exists and is not empty', 'choose an empty or new --out folder')
-    shapes = load_silhouettes()
     tmp = root.with_name(f'.{root.name}.partial-{os.getpid()}')   # per process: two writers never share a folder
     if tmp.exists(): shutil.rmtree(tmp)
     for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'): (tmp / sub).mkdir(parents=True)
-    files, cls_labels, rows = {}, {}, []
-    for split, n in (('train', cfg.n_train), ('val', cfg.n_val)):
-        ids = [f'{split}_{i:06d}' for i in range(n)]
-        for i, iid in enumerate(progress_bar(ids, desc=f'synth {split}', disable=not progress)):
-            sc = render_scene(cfg, shapes, scene_rng(seed, split, i), split)
-            for rel, blob in ((f'JPEGImages/{iid}.jpg', _jpg_bytes(sc['image'], cfg.jpeg_quality)),
-                              (f'SegmentationClass/{iid}.png', _png_bytes(sc['mask']))):
-                (tmp / rel).write_bytes(blob); files[rel] = hashlib.sha256(blob).hexdigest()
-            cls_labels[iid] = sc['labels']
-            rows += [dict(image=iid, split=split, context=sc['context'], **inst) for inst in sc['instances']]
-        (tmp / f'ImageSets/Segmentation/{split}.txt').write_text('\n'.join(ids) + '\n')
+    def render_all(pool):
+        files, cls_labels, rows = {}, {}, []
+        for split, n in (('train', cfg.n_train), ('val', cfg.n_val)):
+            ids = [f'{split}_{i:06d}' for i in range(n)]
+            for i, (jpg, png, labels, context, instances) in enumerate(_rendered(cfg, seed, split, n, pool, progress)):
+                iid = ids[i]
+                for rel, blob in ((f'JPEGImages/{iid}.jpg', jpg), (f'SegmentationClass/{iid}.png', png)):
+                    (tmp / rel).write_bytes(blob); files[rel] = hashlib.sha256(blob).hexdigest()
+                cls_labels[iid] = labels
+                rows += [dict(image=iid, split=split, context=context, **inst) for inst in instances]
+            (tmp / f'ImageSets/Segmentation/{split}.txt').write_text('\n'.join(ids) + '\n')
+        return files, cls_labels, rows
+
+    if workers is None: workers = min(4, len(os.sched_getaffinity(0))) if cfg.n_train + cfg.n_val >= 200 else 1
+    if workers <= 1: files, cls_labels, rows = render_all(None)
+    else:
+        # forkserver, not fork: forking a multi-threaded process (a Jupyter kernel, torch) can deadlock
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('forkserver')) as pool:
+            try: files, cls_labels, rows = render_all(pool)
+            except BrokenProcessPool:   # workers re-run an unguarded script's top level (multiprocessing's rule) and die
+                warnings.warn('seam-nb: the worker processes that render the dataset could not start (a script without '
+                              "`if __name__ == '__main__':`?); rendering in this process instead (slower, the same files)")
+                files, cls_labels, rows = render_all(None)
     (tmp / 'cls_labels.json').write_text(json.dumps(
         dict(classes=['background', *cfg.classes], labels=cls_labels), indent=0, sort_keys=True) + '\n')
     with open(tmp / 'instances.csv', 'w', newline='') as fh:
@@ -445,10 +485,13 @@ def write_synth(cfg: SynthConfig, seed: int, root, progress: bool = True) -> Pat
     return root
 
 # %% ../../nbs/01_data.synth.ipynb #80052606
+def synth_root(cfg: SynthConfig, seed: int, root: str | Path = '') -> Path:
+    "Where the synthetic dataset for (cfg, seed) lives (generated or not): `root`, or '' = data_dir()/synth-<id>."
+    return Path(root) if root else data_dir() / f'synth-{synth_id(cfg, seed)}'
+
 def ensure_synth(cfg: SynthConfig, seed: int, root: str | Path = '', progress: bool = True) -> Path:
     "The synthetic dataset for (cfg, seed): generated on first use, then reused. root '' = data_dir()/synth-<id>."
-    root = Path(root) if root else data_dir() / f'synth-{synth_id(cfg, seed)}'
-    return write_synth(cfg, seed, root, progress=progress)
+    return write_synth(cfg, seed, synth_root(cfg, seed, root), progress=progress)
 
 # %% ../../nbs/01_data.synth.ipynb #48ed949d
 def synth_stats(root) -> dict:
