@@ -22,8 +22,8 @@ from .paths import progress_bar, temp_path, write_json
 from .pcm import pcm, pcm_input
 
 # %% auto #0
-__all__ = ['CAM_METHODS', 'CACHE_FORMAT', 'normalize_cam', 'rescale_image', 'MultiScaleCAM', 'CAM', 'infer_cam', 'CamSpec',
-           'read_cam_file', 'CamCache', 'cached_cams']
+__all__ = ['CAM_METHODS', 'CACHE_FORMAT', 'normalize_cam', 'rescale_image', 'MultiScaleCAM', 'pcm_features', 'CAM', 'infer_cam',
+           'CamSpec', 'read_cam_file', 'CamCache', 'cached_cams']
 
 # %% ../nbs/10_infer.ipynb #d3b43a0d
 def normalize_cam(sum_cam: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -62,6 +62,14 @@ class MultiScaleCAM:
             total += out[0] + (out[1].flip(-1) if flip else 0)
         return normalize_cam(total.cpu().numpy())
 
+@torch.no_grad()
+def pcm_features(model, x: torch.Tensor, affinity: str = 'learned', f: dict | None = None) -> torch.Tensor:
+    """The features PCM's affinity is computed from, for a normalised input x (N, 3, H, W) -> (N, D, h, w) at the CAM's
+    size: θ(x) (`learned`) or the image itself, resized (`image`, the control). `f`: the backbone's output, if at hand."""
+    f = f if f is not None else model.backbone(x)
+    if affinity == 'image': return F.interpolate(x, f['out'].shape[2:], mode='bilinear', align_corners=True)
+    return model.pcm_head.features((f['tap3'], f['tap4']), x)
+
 class CAM(MultiScaleCAM):
     """CAM of a SEAM model: the raw CAM head's maps, or PCM's revised ones (`use_pcm`, what the official code scores).
     `affinity='image'` is a control: PCM's revision with the affinity of the resized RGB image alone instead of θ."""
@@ -72,9 +80,8 @@ class CAM(MultiScaleCAM):
     @torch.no_grad()
     def view_maps(self, x, label):
         if self.use_pcm and self.affinity == 'image':
-            cam = self.model.cam_head(self.model.backbone(x)['out'])                       # (V, C, h, w)
-            rgb = F.interpolate(x, cam.shape[2:], mode='bilinear', align_corners=True)     # the image at the CAM's size
-            rv = pcm(pcm_input(cam), rgb)
+            f = self.model.backbone(x)
+            rv = pcm(pcm_input(self.model.cam_head(f['out'])), pcm_features(self.model, x, 'image', f))
             return F.interpolate(rv, x.shape[2:], mode='bilinear', align_corners=True)[:, 1:]
         cam, cam_rv = self.model(x, with_pcm=self.use_pcm)
         return (cam_rv if self.use_pcm else cam)[:, 1:]

@@ -10,19 +10,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pcm', 'pcm_input', 'PCMHead']
+__all__ = ['feature_cosine', 'pcm_affinity', 'pcm', 'pcm_input', 'PCMHead', 'affinity_stats']
 
 # %% ../nbs/06_pcm.ipynb #6e48dd4c
+def feature_cosine(feats: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    "Cosine similarity of every pair of pixels of `feats` (N, D, h, w) -> (N, hw_i, hw_j)."
+    f = feats.flatten(2)
+    f = f / (f.norm(dim=1, keepdim=True) + eps)
+    return f.transpose(1, 2) @ f
+
+def pcm_affinity(feats: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    "PCM's affinity a_ij of `feats` (N, D, h, w): ReLU cosine, each column j normalised over the source pixels i -> (N, hw_i, hw_j)."
+    aff = F.relu(feature_cosine(feats, eps))
+    return aff / (aff.sum(dim=1, keepdim=True) + eps)      # each column j sums to ~1 over the source pixels i
+
 def pcm(cam: torch.Tensor, feats: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     "Revise `cam` (N, C, h, w) with the ReLU-cosine affinity of `feats` (N, D, h, w), normalised over the source pixel -> (N, C, h, w)."
     n, c, h, w = cam.shape
     if feats.shape[0] != n or feats.shape[2:] != cam.shape[2:]:
         raise ValueError(f'pcm: cam {tuple(cam.shape)} and feats {tuple(feats.shape)} must share N, h and w')
-    f = feats.flatten(2)
-    f = f / (f.norm(dim=1, keepdim=True) + eps)
-    aff = F.relu(f.transpose(1, 2) @ f)                    # (N, hw_i, hw_j)
-    aff = aff / (aff.sum(dim=1, keepdim=True) + eps)       # each column j sums to ~1 over the source pixels i
-    return (cam.flatten(2) @ aff).view(n, c, h, w)         # y_j = sum_i cam_i * aff_ij
+    return (cam.flatten(2) @ pcm_affinity(feats, eps)).view(n, c, h, w)   # y_j = sum_i cam_i * aff_ij
 
 # %% ../nbs/06_pcm.ipynb #abaaf487
 @torch.no_grad()
@@ -54,3 +61,14 @@ class PCMHead(nn.Module):
 
     def forward(self, cam: torch.Tensor, taps, image: torch.Tensor) -> torch.Tensor:
         return pcm(pcm_input(cam), self.features(taps, image))
+
+# %% ../nbs/06_pcm.ipynb #214a833d
+def affinity_stats(feats: torch.Tensor, regions: torch.Tensor, ignore: int = 255, eps: float = 1e-5) -> dict:
+    """How much of PCM's affinity of `feats` (D, h, w) stays inside each pixel's own region of `regions` (h, w) int
+    (`ignore` left out): dict(own, chance, neighbourhood, negative) as defined above (floats)."""
+    cos = feature_cosine(feats[None], eps)[0]
+    aff = pcm_affinity(feats[None], eps)[0]                                     # (hw_i, hw_j)
+    g = regions.flatten(); valid = g != ignore
+    same = (g[:, None] == g[None, :]) & valid[:, None] & valid[None, :]
+    return dict(own=float((aff * same).sum(0)[valid].mean()), chance=float((same.sum(0)[valid].float() / valid.sum()).mean()),
+                neighbourhood=float((1 / (aff ** 2).sum(0)).mean()), negative=float((cos < 0).float().mean()))
