@@ -245,7 +245,7 @@ def benchmark_caveats(cfg: Config) -> list[str]:
     (`uses_frozen`); [] for any other data."""
     if not uses_frozen(cfg): return []
     r = DESIGNS[FROZEN['design']]['recorded']
-    return [f"**{CRITERIA[k][0]} missed** ({CRITERIA[k][1]}; {r[k]:g} measured on {r['date']}): {text}"
+    return [f"**{CRITERIA[k][0]} missed** ({CRITERIA[k][1]}; {r[k]:.3g} measured on {r['date']}): {text}"
             for k, text in CAVEATS.items() if not CRITERIA[k][2](r)]
 
 # %% ../nbs/15a_calibration.ipynb #acfb2a1d
