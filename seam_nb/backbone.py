@@ -88,13 +88,16 @@ def read_state_dict(path, what: str = 'weights file', fix: str = 'pass a local p
         raise WeightsError(path, f'{what} cannot be read as a PyTorch file ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""})',
                            f'restore or regenerate it; {fix}') from None
 
-def load_weights(module: nn.Module, path, key_map=None, strict: bool = True) -> nn.Module:
-    "Load a local state dict into `module` (optionally renaming keys with `key_map(name) -> name or None`); clear errors."
+def load_weights(module: nn.Module, path, key_map=None, strict: bool = True, state: dict | None = None) -> nn.Module:
+    """Load a local state dict into `module` (optionally renaming keys with `key_map(name) -> name or None`); clear errors.
+    `state`: the file's content if already read. BatchNorm's `num_batches_tracked` counters, absent from files saved by
+    older PyTorch (the official ones), keep the module's values (they never change a forward pass)."""
     path = Path(path).expanduser()
-    sd = read_state_dict(path)
+    sd = read_state_dict(path) if state is None else state
     if isinstance(sd, dict) and 'state_dict' in sd and isinstance(sd['state_dict'], dict): sd = sd['state_dict']
     if key_map is not None: sd = {key_map(k): v for k, v in sd.items() if key_map(k) is not None}
     own = module.state_dict()
+    sd = {**{k: v for k, v in own.items() if k.endswith('num_batches_tracked') and k not in sd}, **sd}
     bad = [f'{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}' for k, v in sd.items() if k in own and own[k].shape != v.shape]
     missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
     if bad or (strict and (missing or unexpected)):

@@ -9,14 +9,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .backbone import Backbone, load_weights
+from .backbone import Backbone, ResNet38, WeightsError, load_weights, read_state_dict
 from .cam import CAMHead, cls_loss, label_mask, max_norm, with_background
 from .ecr import ecr_loss, min_pool_loss
 from .er import er_loss, er_transform
 from .pcm import PCMHead
 
 # %% auto #0
-__all__ = ['SEAM', 'official_key', 'load_official', 'seam_losses']
+__all__ = ['SEAM', 'official_key', 'load_official', 'load_official_seam', 'seam_losses']
 
 # %% ../nbs/08_model.ipynb #7ff5c06d
 class SEAM(nn.Module):
@@ -51,9 +51,19 @@ def official_key(name: str) -> str:
     if name.startswith(('f8_3.', 'f8_4.', 'f9.')): return 'pcm_head.' + name
     return 'backbone.' + name
 
-def load_official(model: SEAM, path) -> SEAM:
-    "Load the authors' released SEAM state dict (a local file) into a ResNet-38 SEAM model."
-    return load_weights(model, path, key_map=official_key)
+def load_official(model: SEAM, path, state: dict | None = None) -> SEAM:
+    "Load the authors' released SEAM state dict (a local file; `state`: its content if already read) into a ResNet-38 SEAM model."
+    return load_weights(model, path, key_map=official_key, state=state)
+
+def load_official_seam(path) -> SEAM:
+    """The ResNet-38 SEAM model with the authors' released weights (`resnet38_SEAM.pth`, a local file: seam-nb never
+    downloads) loaded 1:1, in eval mode. The number of classes is the file's (`fc8`: 21 on VOC)."""
+    sd = read_state_dict(path, 'official SEAM checkpoint')
+    if isinstance(sd, dict) and isinstance(sd.get('state_dict'), dict): sd = sd['state_dict']
+    if not isinstance(sd, dict) or 'fc8.weight' not in sd:
+        raise WeightsError(path, 'has no fc8.weight: not the official SEAM checkpoint',
+                           "pass the authors' resnet38_SEAM.pth (YudeWang/SEAM, README: released weights)")
+    return load_official(SEAM(ResNet38(), sd['fc8.weight'].shape[0]), path, state=sd).eval()
 
 # %% ../nbs/08_model.ipynb #2350fc32
 def seam_losses(model: SEAM, img: torch.Tensor, label: torch.Tensor, er: bool = True, pcm: bool = True, ecr: bool = True,
