@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .config import SeamError
+from .config import ConfigError, SeamError
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'normalize', 'Backbone', 'BasicBlock', 'ResNet18s', 'WeightsError',
@@ -38,6 +38,14 @@ class Backbone(nn.Module):
             if isinstance(m, nn.BatchNorm2d):
                 m.eval()
                 for p in m.parameters(): p.requires_grad_(False)
+        return self
+    def freeze(self, names: str):
+        "No gradient for the parameters of the top-level modules `names` (comma-separated; '' = none), as the official `not_training`."
+        for name in filter(None, (n.strip() for n in names.split(','))):
+            mod = getattr(self, name, None)
+            if not isinstance(mod, nn.Module):
+                raise ConfigError(f'TrainConfig.frozen: {type(self).__name__} has no module {name!r}; one of {", ".join(n for n, _ in self.named_children())}')
+            for p in mod.parameters(): p.requires_grad_(False)
         return self
 
 # %% ../nbs/03_backbone.ipynb #7611915d

@@ -110,7 +110,12 @@ class TrainConfig:
     output_stride: int = F(8, 'output stride of ResNet-18s (4: CAM of 32x32 at a 128 px crop, about 3.7x the cost of 8)',
                            '8 (ResNet-38)', choices=(4, 8), neutral=8)
     lr_mult_new: float = F(10.0, 'learning-rate multiplier of the new (from-scratch) layers', '10', lo=0.0)
+    frozen: str = F('', "backbone modules whose parameters are never updated, comma-separated ('' = none)",
+                    'conv1a,b2,b2_1,b2_2 (code: not_training)', neutral='')
     crop_size: int = F(128, 'random crop side (px)', '448', lo=16)
+    pad: str = F('zero', "what fills the crop where the rescaled image is smaller than it: 'zero' (black) or 'mean' (the "
+                 'ImageNet mean colour: the official crop is taken after normalisation, where it pads with 0)', 'mean (code)',
+                 choices=('zero', 'mean'), neutral='zero')
     resize_long: tuple = F((112, 176), 'random rescale range of the longest image edge (px)', '(448, 768)', lo=16)
     er: bool = F(True, 'equivariant regularization (siamese branch + L1 between CAMs)', 'on')
     pcm: bool = F(True, 'pixel correlation module', 'on')
@@ -273,6 +278,7 @@ PRESETS = {
                 output_stride=4, crf_ref_size=500, min_val_f1=0.85),
     'paper': dict(dataset='voc', train_split='train_aug', eval_split='train', backbone='resnet38', batch_size=8,
                   max_steps=10576, crop_size=448, resize_long=(448, 768), er_scale=0.3, momentum=5e-4,
+                  frozen='conv1a,b2,b2_1,b2_2', pad='mean',
                   min_pool_loss=True, ckpt_every=1000, num_workers=8, eval_images=0, min_val_f1=0.0),
 }
 

@@ -27,8 +27,9 @@ from .runs import Run, TrainingDiverged, build_model, init_id
 __all__ = ['augment', 'batch_indices', 'make_batch', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'val_f1', 'train']
 
 # %% ../nbs/09_train.ipynb #e1dffc61
-def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int) -> np.ndarray:
-    "Official training augmentation of one uint8 image (H, W, 3) -> uint8 crop (crop_size, crop_size, 3) (zero padded)."
+def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int, with_valid: bool = False):
+    """Official training augmentation of one uint8 image (H, W, 3) -> uint8 crop (crop_size, crop_size, 3), zero padded;
+    with `with_valid`, (crop, valid (crop_size, crop_size) bool: the pixels that hold the image, not padding)."""
     im = Image.fromarray(image)
     long = int(rng.integers(resize_long[0], resize_long[1] + 1))
     s = long / max(im.size)
@@ -47,7 +48,9 @@ def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, cro
     sx, ox = (dx, 0) if w > crop_size else (0, dx)
     ch, cw = min(h, crop_size), min(w, crop_size)
     out[oy:oy + ch, ox:ox + cw] = a[sy:sy + ch, sx:sx + cw]
-    return out
+    if not with_valid: return out
+    valid = np.zeros((crop_size, crop_size), bool); valid[oy:oy + ch, ox:ox + cw] = True
+    return out, valid
 
 def batch_indices(n: int, batch: int, seed: int, step: int) -> list[int]:
     "Dataset indices of batch `step`: consecutive slices of per-epoch permutations seeded by (seed, epoch)."
@@ -59,11 +62,16 @@ def batch_indices(n: int, batch: int, seed: int, step: int) -> list[int]:
         out += perm[off:off + take].tolist(); pos += take
     return out
 
-def make_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tuple, crop_size: int):
-    "(images (B, 3, crop, crop) normalised, labels (B, C-1)) of training step `step`: a pure function of its arguments."
+def make_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tuple, crop_size: int, pad: str = 'zero'):
+    """(images (B, 3, crop, crop) normalised, labels (B, C-1)) of training step `step`: a pure function of its arguments.
+    `pad='mean'`: the padding is 0 after normalisation (the ImageNet mean colour), as the official crop of the normalised image."""
+    if pad not in ('zero', 'mean'): raise ValueError(f"make_batch: pad {pad!r} is 'zero' or 'mean'")
     idx = batch_indices(len(ds), batch, seed, step)
-    imgs = [augment(ds.load_image(ds.ids[i]), np.random.default_rng([seed, step, k]), resize_long, crop_size) for k, i in enumerate(idx)]
-    return normalize(np.stack(imgs)), torch.from_numpy(np.stack([ds.multi_hot(ds.ids[i]) for i in idx]))
+    crops = [augment(ds.load_image(ds.ids[i]), np.random.default_rng([seed, step, k]), resize_long, crop_size, with_valid=True)
+             for k, i in enumerate(idx)]
+    x = normalize(np.stack([c for c, _ in crops]))
+    if pad == 'mean': x = x * torch.from_numpy(np.stack([v for _, v in crops]))[:, None]
+    return x, torch.from_numpy(np.stack([ds.multi_hot(ds.ids[i]) for i in idx]))
 
 # %% ../nbs/09_train.ipynb #9d62ee4a
 def poly_lr(base: float, step: int, max_steps: int, power: float) -> float:
@@ -120,6 +128,7 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
     with run.lock():
         if run.is_finished(): return run.path
         model, init = build_model(cfg, ds.classes)
+        model.backbone.freeze(t.frozen)                    # before the optimiser: its groups hold trainable parameters only
         run.write_config(cfg, ds.fingerprint(), init)
         model.to(dev)
         opt = make_optimizer(model, t)
@@ -135,7 +144,7 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
             model.train()
             if t.freeze_bn: model.backbone.freeze_bn()
             set_lr(opt, t, step)
-            img, label = make_batch(ds, step, cfg.seed, t.batch_size, t.resize_long, t.crop_size)
+            img, label = make_batch(ds, step, cfg.seed, t.batch_size, t.resize_long, t.crop_size, t.pad)
             torch.manual_seed(cfg.seed * 1_000_003 + step)   # dropout: a pure function of (seed, step)
             losses = seam_losses(model, img.to(dev), label.to(dev), er=t.er, pcm=t.pcm, ecr=t.ecr, er_transform_kind=t.er_transform,
                                  er_scale=t.er_scale, ohem_frac=t.ohem_frac, min_pool=t.min_pool_loss)

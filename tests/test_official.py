@@ -39,3 +39,31 @@ def test_load_official_seam_refuses_other_files(tmp_path):
     torch.save({'conv1.weight': torch.zeros(1)}, tmp_path / 'other.pth')
     with pytest.raises(WeightsError, match='not the official SEAM checkpoint'): load_official_seam(tmp_path / 'other.pth')
     with pytest.raises(WeightsError, match='not found'): load_official_seam(tmp_path / 'missing.pth')
+
+
+def test_paper_preset_has_the_official_training_details():
+    """The `paper` preset as the official train_SEAM.py trains: ResNet-38 with conv1a, b2, b2_1, b2_2 frozen (not_training)
+    and every BatchNorm frozen, the crop padded with the mean colour, batch 8, crop 448, rescale 448-768, ER scale 0.3,
+    8 epochs of train_aug; PolyOptimizer's learning rates: backbone 1x, new layers 10x, poly 0.9 — its 2x / 20x bias groups
+    are empty because no trainable layer has a bias."""
+    from seam_nb.config import get_config
+    from seam_nb.runs import build_model
+    from seam_nb.train import make_optimizer, poly_lr, set_lr
+    cfg = get_config('paper', weights='scratch')
+    t = cfg.train
+    assert (t.backbone, t.batch_size, t.crop_size, tuple(t.resize_long), t.er_scale, t.pad) == ('resnet38', 8, 448, (448, 768), 0.3, 'mean')
+    assert t.max_steps == 10582 // 8 * 8   # 8 epochs of train_aug (10,582 images) at batch 8
+    model, _ = build_model(cfg, ('background',) + tuple(f'c{i}' for i in range(20)))
+    model.backbone.freeze(t.frozen); model.train(); model.backbone.freeze_bn()
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    for name in ('conv1a', 'b2', 'b2_1', 'b2_2'):
+        assert all(f'backbone.{name}.' + n in frozen for n, _ in getattr(model.backbone, name).named_parameters())
+    assert not any(n.startswith('backbone.b3.conv') for n in frozen)           # the next block trains
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    assert all(p.ndim == 4 for _, p in trainable), [n for n, p in trainable if p.ndim != 4][:3]   # conv weights only: no biases, BN frozen
+    opt = make_optimizer(model, t)
+    set_lr(opt, t, 1000)
+    assert opt.param_groups[0]['lr'] == pytest.approx(poly_lr(0.01, 1000, t.max_steps, 0.9))
+    assert opt.param_groups[1]['lr'] == pytest.approx(10 * opt.param_groups[0]['lr'])
+    new = {id(p) for m in (model.cam_head, model.pcm_head) for p in m.parameters()}
+    assert all(id(p) in new for p in opt.param_groups[1]['params']) and not any(id(p) in new for p in opt.param_groups[0]['params'])
