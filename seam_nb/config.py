@@ -124,6 +124,8 @@ class TrainConfig:
     er_scale: float = F(0.75, 'rescale factor of A (cpu: 0.75, measured in 05_er)', '0.3 (code: scale_factor = 0.3)', lo=0.05, hi=4.0)
     ohem_frac: float = F(0.2, 'fraction of hardest ECR entries kept (online hard example mining)', '0.2 (code only)', lo=0.0, hi=1.0)
     min_pool_loss: bool = F(False, 'the official code-only adaptive min-pooling term', 'code: on; paper: absent')
+    amp: str = F('off', "mixed precision of the training forward passes: 'off' (float32), 'bf16' or 'fp16' (autocast; "
+                 'losses in float32; fp16 with a gradient scaler)', 'n/a (code: float32)', choices=('off', 'bf16', 'fp16'), neutral='off')
     ckpt_every: int = F(100, 'write a checkpoint every N steps (and at the end)', 'code: only at the end', lo=1)
     num_workers: int = F(0, 'DataLoader worker processes', '8 (code)', lo=0)
 

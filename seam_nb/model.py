@@ -68,16 +68,21 @@ def load_official_seam(path) -> SEAM:
 # %% ../nbs/08_model.ipynb #2350fc32
 def seam_losses(model: SEAM, img: torch.Tensor, label: torch.Tensor, er: bool = True, pcm: bool = True, ecr: bool = True,
                 er_transform_kind: str = 'rescale', er_scale: float = 0.3, ohem_frac: float = 0.2,
-                min_pool: bool = False) -> dict[str, torch.Tensor]:
-    "All loss terms of one training step: img (N, 3, H, W), label (N, C-1) multi-hot -> dict with 'loss' and each term."
+                min_pool: bool = False, amp: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """All loss terms of one training step: img (N, 3, H, W), label (N, C-1) multi-hot -> dict with 'loss' and each term.
+    `amp` (torch.bfloat16 / float16): the model's forward passes under autocast at that precision; the losses in float32."""
     if ecr and not (er and pcm): raise ValueError('ECR needs both er=True and pcm=True')
+    def forward(x, with_pcm):
+        with torch.autocast(x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            cam, rv = model(x, with_pcm=with_pcm)
+        return cam.float(), (None if rv is None else rv.float())    # no-ops in float32
     mask = label_mask(label)                                        # (N, C, 1, 1), background always 1
-    cam1, rv1 = model(img, with_pcm=pcm)                            # (N, C, H, W)
+    cam1, rv1 = forward(img, with_pcm=pcm)                          # (N, C, H, W)
     out = {'cls': cls_loss(cam1, label)}
     branches = [(cam1, rv1)]
     if er:
         img2 = er_transform(img, er_transform_kind, er_scale)      # A(I): (N, 3, h, w)
-        cam2, rv2 = model(img2, with_pcm=pcm)
+        cam2, rv2 = forward(img2, with_pcm=pcm)
         out['cls'] = (out['cls'] + cls_loss(cam2, label)) / 2
         A = lambda t: er_transform(t, er_transform_kind, er_scale)
         n1, n2 = A(max_norm(cam1)) * mask, max_norm(cam2) * mask   # both (N, C, h, w)

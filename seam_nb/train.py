@@ -132,10 +132,13 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
         run.write_config(cfg, ds.fingerprint(), init)
         model.to(dev)
         opt = make_optimizer(model, t)
+        amp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(t.amp)
+        scaler = torch.amp.GradScaler(dev.type) if t.amp == 'fp16' else None   # fp16 gradients underflow without it
         start, rows, spent = 0, [], 0.0
         state = run.load_checkpoint(dev)
         if state:
             model.load_state_dict(state['model']); opt.load_state_dict(state['opt'])
+            if scaler and 'scaler' in state: scaler.load_state_dict(state['scaler'])
             start, rows, spent = state['step'], state['metrics'], state['seconds']
             print(f'resuming run {run.id} from step {start}')
         t0 = time.perf_counter()
@@ -147,14 +150,16 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
             img, label = make_batch(ds, step, cfg.seed, t.batch_size, t.resize_long, t.crop_size, t.pad)
             torch.manual_seed(cfg.seed * 1_000_003 + step)   # dropout: a pure function of (seed, step)
             losses = seam_losses(model, img.to(dev), label.to(dev), er=t.er, pcm=t.pcm, ecr=t.ecr, er_transform_kind=t.er_transform,
-                                 er_scale=t.er_scale, ohem_frac=t.ohem_frac, min_pool=t.min_pool_loss)
+                                 er_scale=t.er_scale, ohem_frac=t.ohem_frac, min_pool=t.min_pool_loss, amp=amp)
             _check_finite({k: v.item() for k, v in losses.items()}, step + 1, run, cfg)
-            opt.zero_grad(); losses['loss'].backward(); opt.step()
+            opt.zero_grad()
+            if scaler: scaler.scale(losses['loss']).backward(); scaler.step(opt); scaler.update()
+            else: losses['loss'].backward(); opt.step()
             rows.append(dict(step=step + 1, lr=opt.param_groups[0]['lr'], **{k: round(v.item(), 5) for k, v in losses.items()}))
             bar.set_postfix({k: f'{v:.3f}' for k, v in rows[-1].items() if k not in ('step', 'lr')})
             if (step + 1) % t.ckpt_every == 0 or step + 1 == t.max_steps:
                 run.save_checkpoint(dict(model=model.state_dict(), opt=opt.state_dict(), step=step + 1, metrics=rows,
-                                         seconds=spent + time.perf_counter() - t0))
+                                         seconds=spent + time.perf_counter() - t0, **(dict(scaler=scaler.state_dict()) if scaler else {})))
                 run.write_metrics(rows)
             if kill_after is not None and step + 1 == kill_after: os.kill(os.getpid(), signal.SIGKILL)
         secs = spent + time.perf_counter() - t0

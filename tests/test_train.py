@@ -2,6 +2,7 @@
 import signal
 import subprocess
 
+import pytest
 import torch
 
 
@@ -16,20 +17,23 @@ def only_run(folder):
     return runs[0]
 
 
-def test_killed_run_resumes_to_identical_weights(seam_nb_cli, tmp_path):
-    data = tmp_path / 'data'
-    r = subprocess.run(train_cmd(seam_nb_cli, data, tmp_path / 'a'), capture_output=True, text=True)
+@pytest.mark.parametrize('amp', ['off', 'fp16'])   # fp16: the gradient scaler's state is checkpointed and restored too
+def test_killed_run_resumes_to_identical_weights(seam_nb_cli, tmp_path, amp):
+    data, extra = tmp_path / 'data', ('--amp', amp)
+    r = subprocess.run(train_cmd(seam_nb_cli, data, tmp_path / 'a', *extra), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     a = only_run(tmp_path / 'a')
 
-    r = subprocess.run(train_cmd(seam_nb_cli, data, tmp_path / 'b', '--kill-after', '3'), capture_output=True, text=True)
+    r = subprocess.run(train_cmd(seam_nb_cli, data, tmp_path / 'b', *extra, '--kill-after', '3'), capture_output=True, text=True)
     assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
     b = only_run(tmp_path / 'b')
     assert b.name == a.name, 'same configuration, same run id'
     assert not (b / 'done.json').exists() and (b / 'ckpt.pt').is_file()
-    assert torch.load(b / 'ckpt.pt', weights_only=False)['step'] == 2, 'last checkpoint before the kill'
+    ckpt = torch.load(b / 'ckpt.pt', weights_only=False)
+    assert ckpt['step'] == 2, 'last checkpoint before the kill'
+    assert ('scaler' in ckpt) == (amp == 'fp16')
 
-    r = subprocess.run(train_cmd(seam_nb_cli, data, tmp_path / 'b'), capture_output=True, text=True)
+    r = subprocess.run(train_cmd(seam_nb_cli, data, tmp_path / 'b', *extra), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert 'resuming run' in r.stdout + r.stderr
     wa, wb = torch.load(a / 'model.pt'), torch.load(b / 'model.pt')
