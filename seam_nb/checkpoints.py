@@ -17,7 +17,7 @@ from .runs import NOT_IN_RUN_ID, Run, RunError, init_id, model_from_state, read_
 from .train import train
 
 # %% auto #0
-__all__ = ['ZOO', 'model_config', 'preset_overrides', 'train_command', 'export_checkpoint', 'ensure_run', 'export_plan',
+__all__ = ['ZOO', 'model_config', 'preset_overrides', 'train_command', 'export_checkpoint', 'run_of', 'ensure_run', 'export_plan',
            'committed_entry', 'committed_model']
 
 # %% ../nbs/15_checkpoints.ipynb #b1d71f70
@@ -93,6 +93,10 @@ def _orphan_check(man: dict, name: str, cfg: Config, parts: dict):
                        'restore what changed (e.g. `git checkout -- weights data`), or retrain knowingly with '
                        '`make reproduce FROM_SCRATCH=1` (seam-nb reproduce --from-scratch; ~1.5 h on 2 cores for all models)')
 
+def run_of(cfg: Config, runs_dir=None) -> Run:
+    "The run of `cfg`, finished or not: its id hashes the configuration, its training data's fingerprint and initial weights."
+    return Run.of(cfg, open_split(cfg, cfg.data.train_split, with_mask=False).fingerprint(), init_id(cfg), runs_dir)
+
 def ensure_run(cfg: Config, name: str = '', from_scratch: bool = False, runs_dir=None, progress: bool = True) -> Path:
     "A finished run of `cfg`: reused from runs/, restored from a committed checkpoint (unless from_scratch), or trained."
     ds = open_split(cfg, cfg.data.train_split, with_mask=False)
@@ -125,7 +129,7 @@ def export_plan(models: list[tuple[str, int, Config]]) -> tuple[list, list]:
     calibration designs ('design:<name>'), otherwise in the given order."""
     kept, skipped, seen = [], [], {}
     for name, seed, cfg in sorted(models, key=lambda m: m[0].startswith('design:')):   # a stable sort: zoo names first
-        rid = Run.of(cfg, open_split(cfg, cfg.data.train_split, with_mask=False).fingerprint(), init_id(cfg)).id
+        rid = run_of(cfg).id
         if rid in seen: skipped.append((name, seed, seen[rid])); continue
         seen[rid] = name; kept.append((name, seed, cfg, rid))
     return kept, skipped

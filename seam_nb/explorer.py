@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from .cams import cam_producer
-from .checkpoints import ZOO, committed_entry, ensure_run, model_config, preset_overrides, train_command
+from .checkpoints import ZOO, committed_entry, ensure_run, model_config, preset_overrides, run_of, train_command
 from .config import Config, SeamError, get_config, resolve_device
 from .crf import crf_label
 from .data.synth import synth_root, voc_palette
 from .data.voc import open_split
 from .evaluate import cam_to_label, confusion, gt_mask, scores
 from .infer import CamCache, CamSpec
-from .runs import Run, init_id, load_run, read_manifest
+from .runs import Run, load_run, read_manifest
 
 # %% auto #0
 __all__ = ['METHODS', 'REVISIONS', 'ExplorerError', 'CamExplorer', 'explorer']
@@ -46,11 +46,8 @@ class CamExplorer:
         return self._ds[split]
 
     def run_of(self, name: str, seed: int) -> Run:
-        "The run of zoo model `name` at `seed`, finished or not (its id: configuration, data, initial weights)."
-        c = model_config(self.cfg, name, seed)
-        fp = open_split(c, c.data.train_split, with_mask=False).fingerprint() if c.data.train_split not in self._ds \
-             else self._ds[c.data.train_split].fingerprint()
-        return Run.of(c, fp, init_id(c), self.runs_dir)
+        "The run of zoo model `name` at `seed`, finished or not (trained on its own seed's data)."
+        return run_of(model_config(self.cfg, name, seed), self.runs_dir)
 
     def status(self, name: str, seed: int) -> str:
         """'trained' (a finished run), 'committed' (a checkpoint to restore) or 'missing'. Never generates a dataset to
