@@ -76,11 +76,15 @@ def cmd_pretrain(a):
           f"(sha256 {meta['sha256'][:12]}; curve in {out.with_suffix('.json')})")
 
 def cmd_train(a):
+    from seam_nb.distributed import from_env, shutdown
     from seam_nb.train import train
     cfg = config_from_args(a)
-    run = train(cfg, a.out or None, kill_after=a.kill_after)
+    try: run = train(cfg, a.out or None, kill_after=a.kill_after)   # under torchrun: one process of N (seam_nb.distributed)
+    finally: shutdown()
+    if not from_env().main: return                                    # rank 0 reports for the group
     done = json.loads((run / 'done.json').read_text())
-    print(f"run {done['run_id']}: {done['steps']} steps, {done['train_seconds']:.0f} s of training -> {run}")
+    procs = f" with {done['world_size']} processes" if done.get('world_size', 1) > 1 else ''
+    print(f"run {done['run_id']}: {done['steps']} steps, {done['train_seconds']:.0f} s of training{procs} -> {run}")
 
 def cmd_evaluate(a):
     from seam_nb.data.voc import dataset_root
@@ -150,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--splits', default='train,val', help='comma-separated split names (default: train,val)')
     s = add('pretrain', cmd_pretrain, 'pretrain ResNet-18s on fresh synthetic scenes (our ImageNet stand-in)')
     s.add_argument('--out', default='', help='checkpoint path (default: weights/resnet18s-synth.pt in the repository)')
-    s = add('train', cmd_train, 'train (or resume, or reuse) the run of a configuration; ablations are --er/--pcm/--ecr true|false')
+    s = add('train', cmd_train, 'train (or resume, or reuse) the run of a configuration; ablations are --er/--pcm/--ecr true|false; '
+                                   'torchrun --nproc_per_node N -m seam_nb train ... trains it with N processes')
     s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
     s.add_argument('--kill-after', type=int, default=None, help=argparse.SUPPRESS)   # tests: SIGKILL after this step
     s = add('evaluate', cmd_evaluate, 'score label PNGs (--pred-dir) or sweep the background threshold over CAM files (--cam-dir)')

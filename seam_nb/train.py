@@ -5,6 +5,7 @@
 # %% ../nbs/09_train.ipynb #d0715dc0
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -14,17 +15,20 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageEnhance
+from torch import nn
 
 from .backbone import normalize
-from .config import Config, get_config, resolve_device
+from .config import Config, get_config
 from .data.voc import DataError, SegDataset, open_split
+from .distributed import barrier, broadcast, global_batch_dropout, init_distributed, main_first, mean_over_ranks, wrap_ddp
 from .model import SEAM, seam_losses
 from .pretrain import micro_f1
 from .paths import progress_bar
 from .runs import Run, TrainingDiverged, build_model, init_id
 
 # %% auto #0
-__all__ = ['augment', 'batch_indices', 'make_batch', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'val_f1', 'train']
+__all__ = ['augment', 'batch_indices', 'make_batch', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'val_f1',
+           'StepLosses', 'train']
 
 # %% ../nbs/09_train.ipynb #e1dffc61
 def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int, with_valid: bool = False):
@@ -62,16 +66,19 @@ def batch_indices(n: int, batch: int, seed: int, step: int) -> list[int]:
         out += perm[off:off + take].tolist(); pos += take
     return out
 
-def make_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tuple, crop_size: int, pad: str = 'zero'):
+def make_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tuple, crop_size: int, pad: str = 'zero',
+               part: slice | None = None):
     """(images (B, 3, crop, crop) normalised, labels (B, C-1)) of training step `step`: a pure function of its arguments.
-    `pad='mean'`: the padding is 0 after normalisation (the ImageNet mean colour), as the official crop of the normalised image."""
+    `pad='mean'`: the padding is 0 after normalisation (the ImageNet mean colour), as the official crop of the normalised image.
+    `part`: only these positions of the global batch of `batch` (one process's slice, `Dist.batch_slice`), each augmented as in the whole batch."""
     if pad not in ('zero', 'mean'): raise ValueError(f"make_batch: pad {pad!r} is 'zero' or 'mean'")
     idx = batch_indices(len(ds), batch, seed, step)
-    crops = [augment(ds.load_image(ds.ids[i]), np.random.default_rng([seed, step, k]), resize_long, crop_size, with_valid=True)
-             for k, i in enumerate(idx)]
+    ks = range(batch)[part or slice(None)]
+    crops = [augment(ds.load_image(ds.ids[idx[k]]), np.random.default_rng([seed, step, k]), resize_long, crop_size, with_valid=True)
+             for k in ks]
     x = normalize(np.stack([c for c, _ in crops]))
     if pad == 'mean': x = x * torch.from_numpy(np.stack([v for _, v in crops]))[:, None]
-    return x, torch.from_numpy(np.stack([ds.multi_hot(ds.ids[i]) for i in idx]))
+    return x, torch.from_numpy(np.stack([ds.multi_hot(ds.ids[idx[k]]) for k in ks]))
 
 # %% ../nbs/09_train.ipynb #9d62ee4a
 def poly_lr(base: float, step: int, max_steps: int, power: float) -> float:
@@ -118,51 +125,70 @@ def _check_finite(losses: dict, step: int, run: Run, cfg: Config):
                            f'lower the learning rate (lr={cfg.train.lr:g} now; the {cfg.preset} preset uses {get_config(cfg.preset).train.lr:g}); '
                            'the last good checkpoint, if any, is kept in ckpt.pt')
 
+class StepLosses(nn.Module):
+    "The model and the loss terms of one training step as one module: DDP sees one forward (ER's two branches included) per backward."
+    def __init__(self, model: SEAM, t, amp: torch.dtype | None):
+        super().__init__()
+        self.model, self.kw = model, dict(er=t.er, pcm=t.pcm, ecr=t.ecr, er_transform_kind=t.er_transform, er_scale=t.er_scale,
+                                          ohem_frac=t.ohem_frac, min_pool=t.min_pool_loss, amp=amp)
+    def forward(self, img: torch.Tensor, label: torch.Tensor) -> dict:
+        "img (n, 3, crop, crop), label (n, C-1) -> `seam_losses` dict, each term a mean over the n images."
+        return seam_losses(self.model, img, label, **self.kw)
+
 def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | None = None) -> Path:
     """Train (or resume, or reuse) the run of `cfg`; returns runs_dir/<run-id> holding model.pt, metrics.csv and done.json.
-    `kill_after=k` sends SIGKILL to this process after step k (tests use it to prove that resuming is exact)."""
+    Under torchrun, N processes train it together (`08b_distributed`): each computes its slice of the global batch, rank 0 writes.
+    `kill_after=k` sends SIGKILL to this process (rank 0) after step k (tests use it to prove that resuming is exact)."""
     t = cfg.train
-    dev = resolve_device(cfg.device)
-    ds = open_split(cfg, cfg.data.train_split, with_mask=False)
+    d, dev = init_distributed(cfg.device)
+    part = d.batch_slice(t.batch_size)
+    with main_first(d):                                    # rank 0 generates a missing synthetic dataset, the others then read it
+        ds = open_split(cfg, cfg.data.train_split, with_mask=False)
     run = Run.of(cfg, ds.fingerprint(), init_id(cfg), runs_dir)
-    with run.lock():
-        if run.is_finished(): return run.path
+    with run.lock() if d.main else contextlib.nullcontext():
+        if broadcast(run.is_finished() if d.main else None, d): return run.path
         model, init = build_model(cfg, ds.classes)
         model.backbone.freeze(t.frozen)                    # before the optimiser: its groups hold trainable parameters only
-        run.write_config(cfg, ds.fingerprint(), init)
+        if d.main: run.write_config(cfg, ds.fingerprint(), init)
         model.to(dev)
         opt = make_optimizer(model, t)
         amp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(t.amp)
         scaler = torch.amp.GradScaler(dev.type) if t.amp == 'fp16' else None   # fp16 gradients underflow without it
         start, rows, spent = 0, [], 0.0
-        state = run.load_checkpoint(dev)
+        state = run.load_checkpoint(dev) if d.main else None   # rank 0 verifies it (and removes a damaged one) ...
+        if broadcast(state is not None, d) and not d.main: state = run.load_checkpoint(dev)   # ... then every rank reads it
         if state:
             model.load_state_dict(state['model']); opt.load_state_dict(state['opt'])
             if scaler and 'scaler' in state: scaler.load_state_dict(state['scaler'])
             start, rows, spent = state['step'], state['metrics'], state['seconds']
-            print(f'resuming run {run.id} from step {start}')
+            if d.main: print(f'resuming run {run.id} from step {start}' + (f' with {d.world} processes' if d.world > 1 else ''))
+        if t.freeze_bn: model.backbone.freeze_bn()          # before DDP, which expects a gradient for every parameter that requires one
+        step_losses = wrap_ddp(StepLosses(model, t, amp), d, dev, find_unused=not t.pcm, sync_bn=not t.freeze_bn)
         t0 = time.perf_counter()
-        bar = progress_bar(range(start, t.max_steps), initial=start, total=t.max_steps, desc=f'train {run.id}', disable=not progress)
-        for step in bar:
-            model.train()
-            if t.freeze_bn: model.backbone.freeze_bn()
-            set_lr(opt, t, step)
-            img, label = make_batch(ds, step, cfg.seed, t.batch_size, t.resize_long, t.crop_size, t.pad)
-            torch.manual_seed(cfg.seed * 1_000_003 + step)   # dropout: a pure function of (seed, step)
-            losses = seam_losses(model, img.to(dev), label.to(dev), er=t.er, pcm=t.pcm, ecr=t.ecr, er_transform_kind=t.er_transform,
-                                 er_scale=t.er_scale, ohem_frac=t.ohem_frac, min_pool=t.min_pool_loss, amp=amp)
-            _check_finite({k: v.item() for k, v in losses.items()}, step + 1, run, cfg)
-            opt.zero_grad()
-            if scaler: scaler.scale(losses['loss']).backward(); scaler.step(opt); scaler.update()
-            else: losses['loss'].backward(); opt.step()
-            rows.append(dict(step=step + 1, lr=opt.param_groups[0]['lr'], **{k: round(v.item(), 5) for k, v in losses.items()}))
-            bar.set_postfix({k: f'{v:.3f}' for k, v in rows[-1].items() if k not in ('step', 'lr')})
-            if (step + 1) % t.ckpt_every == 0 or step + 1 == t.max_steps:
-                run.save_checkpoint(dict(model=model.state_dict(), opt=opt.state_dict(), step=step + 1, metrics=rows,
-                                         seconds=spent + time.perf_counter() - t0, **(dict(scaler=scaler.state_dict()) if scaler else {})))
-                run.write_metrics(rows)
-            if kill_after is not None and step + 1 == kill_after: os.kill(os.getpid(), signal.SIGKILL)
+        bar = progress_bar(range(start, t.max_steps), initial=start, total=t.max_steps, desc=f'train {run.id}', disable=not (progress and d.main))
+        with global_batch_dropout(model, part, t.batch_size):
+            for step in bar:
+                model.train()
+                if t.freeze_bn: model.backbone.freeze_bn()
+                set_lr(opt, t, step)
+                img, label = make_batch(ds, step, cfg.seed, t.batch_size, t.resize_long, t.crop_size, t.pad, part)
+                torch.manual_seed(cfg.seed * 1_000_003 + step)   # dropout: a pure function of (seed, step)
+                losses = step_losses(img.to(dev), label.to(dev))
+                values = mean_over_ranks({k: v.item() for k, v in losses.items()}, d, dev)   # the global batch's losses
+                _check_finite(values, step + 1, run, cfg)
+                opt.zero_grad()
+                if scaler: scaler.scale(losses['loss']).backward(); scaler.step(opt); scaler.update()
+                else: losses['loss'].backward(); opt.step()
+                rows.append(dict(step=step + 1, lr=opt.param_groups[0]['lr'], **{k: round(v, 5) for k, v in values.items()}))
+                bar.set_postfix({k: f'{v:.3f}' for k, v in rows[-1].items() if k not in ('step', 'lr')})
+                if d.main and ((step + 1) % t.ckpt_every == 0 or step + 1 == t.max_steps):
+                    run.save_checkpoint(dict(model=model.state_dict(), opt=opt.state_dict(), step=step + 1, metrics=rows,
+                                             seconds=spent + time.perf_counter() - t0, **(dict(scaler=scaler.state_dict()) if scaler else {})))
+                    run.write_metrics(rows)
+                if kill_after is not None and step + 1 == kill_after and d.main: os.kill(os.getpid(), signal.SIGKILL)   # torchrun stops the others
         secs = spent + time.perf_counter() - t0
-        run.finish(model.state_dict(), steps=t.max_steps, train_seconds=round(secs, 1), final=dict(rows[-1]),
-                   val_f1=val_f1(model, cfg, dev))
+        if d.main:
+            run.finish(model.state_dict(), steps=t.max_steps, train_seconds=round(secs, 1), final=dict(rows[-1]),
+                       val_f1=val_f1(model, cfg, dev), world_size=d.world)
+        barrier(d)                                          # every rank returns a finished run
     return run.path
