@@ -7,41 +7,55 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import resolve_device
 from .data.voc import open_split
+from .distributed import Dist, barrier, broadcast, init_distributed
 from .evaluate import ThresholdSweep, best, gt_mask, thresholds
 from .gradcam import GradCAM
 from .infer import CAM, CamCache, CamSpec, cached_cams
 from .runs import load_run
 
 # %% auto #0
-__all__ = ['cam_producer', 'run_cams', 'evaluate_cams']
+__all__ = ['cam_producer', 'run_cams', 'shared_work', 'evaluate_cams']
 
 # %% ../nbs/12a_cams.ipynb #acb8bd13
 def cam_producer(spec: CamSpec, model, device='cpu'):
     "The `MultiScaleCAM` that computes `spec`'s maps: `CAM` (raw or PCM) or `GradCAM` (Grad-CAM, Grad-CAM++)."
     return CAM(model, spec.use_pcm, device, spec.affinity) if spec.method == 'cam' else GradCAM(model, spec.method, device)
 
-def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True, max_images: int | None = None):
+def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True, max_images: int | None = None,
+             share: Dist | None = None):
     """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
     (default cfg.data.eval_split; the first `max_images` images, default cfg.eval.eval_images, 0 = all).
-    `spec` defaults to `CamSpec.of(cfg)`: the preset's CAM protocol."""
+    `spec` defaults to `CamSpec.of(cfg)`: the preset's CAM protocol. `share`: only that process's share of the images."""
     spec = spec or CamSpec.of(cfg)
     ds = open_split(cfg, split or cfg.data.eval_split)
     cache = CamCache(run, spec, data_key=f'{ds.split}:{ds.fingerprint()}')
     max_images = cfg.eval.eval_images if max_images is None else max_images
     if max_images: ds.ids = ds.ids[:max_images]
-    dev, state = resolve_device(cfg.device), {}
+    if share: ds.ids = share.shard(ds.ids)
+    dev, state = init_distributed(cfg.device)[1], {}     # under torchrun: this process's GPU
     def compute(item):
         if 'producer' not in state: state['producer'] = cam_producer(spec, load_run(cfg, Path(run), ds.classes).to(dev), dev)
         return state['producer'](item['image'], item['label'], spec.scales, spec.flip)
     return ds, cache, cached_cams(cache, ds, compute, progress)
 
+def shared_work(cfg, fill) -> Dist:
+    """Under torchrun, every process first runs `fill(d)` (its share of the work: CAMs or CRF labels into their caches),
+    then all wait for each other; returns this process's `Dist`. One process: nothing to do."""
+    d = init_distributed(cfg.device)[0]
+    if d.world > 1:
+        for _ in fill(d): pass
+        barrier(d)
+    return d
+
 def evaluate_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True,
                   max_images: int | None = None) -> dict:
-    "Sweep the background threshold over the CAMs of `run` (see `run_cams`). Returns dict(table, best, cache, classes)."
+    """Sweep the background threshold over the CAMs of `run` (see `run_cams`). Returns dict(table, best, cache, classes).
+    Under torchrun the processes compute their shares of the CAMs, rank 0 scores them all and every process gets the result."""
+    d = shared_work(cfg, lambda d: run_cams(cfg, run, spec, split, progress and d.main, max_images, share=d)[2])
+    if not d.main: return broadcast(None, d)
     ds, cache, cams = run_cams(cfg, run, spec, split, progress, max_images)
     sweep = ThresholdSweep(ds.n_classes, thresholds(cfg.eval))
     for iid, cam in cams: sweep.add(cam, gt_mask(ds, iid))
     tab = sweep.table()
-    return dict(table=tab, best=best(tab), cache=cache, classes=ds.classes)
+    return broadcast(dict(table=tab, best=best(tab), cache=cache, classes=ds.classes), d)

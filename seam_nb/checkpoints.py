@@ -97,8 +97,10 @@ def run_of(cfg: Config, runs_dir=None) -> Run:
     "The run of `cfg`, finished or not: its id hashes the configuration, its training data's fingerprint and initial weights."
     return Run.of(cfg, open_split(cfg, cfg.data.train_split, with_mask=False).fingerprint(), init_id(cfg), runs_dir)
 
-def ensure_run(cfg: Config, name: str = '', from_scratch: bool = False, runs_dir=None, progress: bool = True) -> Path:
-    "A finished run of `cfg`: reused from runs/, restored from a committed checkpoint (unless from_scratch), or trained."
+def ensure_run(cfg: Config, name: str = '', from_scratch: bool = False, runs_dir=None, progress: bool = True,
+               train_missing: bool = True) -> Path:
+    """A finished run of `cfg`: reused from runs/, restored from a committed checkpoint (unless from_scratch), or trained
+    (with `train_missing=False`: a `RunError` giving the command that trains it)."""
     ds = open_split(cfg, cfg.data.train_split, with_mask=False)
     init = init_id(cfg)
     run = Run.of(cfg, ds.fingerprint(), init, runs_dir)
@@ -119,6 +121,10 @@ def ensure_run(cfg: Config, name: str = '', from_scratch: bool = False, runs_dir
                         checkpoint_sha256=entry['sha256'])
             return run.path
         _orphan_check(man, name, cfg, run_id_parts(cfg, ds.fingerprint(), init))
+    if not train_missing:
+        raise RunError(run.path, f'{name or "this configuration"} is not trained and no committed checkpoint holds it',
+                       f'train it first: `{train_command(cfg.preset, cfg.seed, preset_overrides(cfg))}` (several GPUs: `torchrun '
+                       '--nproc_per_node N -m seam_nb train ...` with the same options)')
     if progress: print(f'[seam-nb] training {name or "model"} (run {run.id}, seed {cfg.seed})'
                        + ('' if from_scratch else ': no committed checkpoint for this configuration'), flush=True)
     return train(cfg, runs_dir, progress=progress)

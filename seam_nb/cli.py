@@ -16,7 +16,7 @@ from .config import PRESETS, SECTIONS, ConfigError, Config, SeamError, get_confi
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_pretrain', 'cmd_train',
-           'cmd_evaluate', 'cmd_reproduce', 'cmd_grid', 'cmd_export_checkpoints', 'build_parser', 'main']
+           'cmd_infer', 'cmd_evaluate', 'cmd_reproduce', 'cmd_grid', 'cmd_export_checkpoints', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #6f9616dc
 def add_config_options(p: argparse.ArgumentParser):
@@ -85,6 +85,28 @@ def cmd_train(a):
     done = json.loads((run / 'done.json').read_text())
     procs = f" with {done['world_size']} processes" if done.get('world_size', 1) > 1 else ''
     print(f"run {done['run_id']}: {done['steps']} steps, {done['train_seconds']:.0f} s of training{procs} -> {run}")
+
+def cmd_infer(a):
+    from seam_nb.cams import evaluate_cams
+    from seam_nb.checkpoints import ensure_run
+    from seam_nb.crf import evaluate_crf
+    from seam_nb.distributed import init_distributed, main_first, shutdown
+    from seam_nb.infer import CamSpec
+    cfg = config_from_args(a)
+    t0 = time.perf_counter()
+    try:
+        d = init_distributed(cfg.device)[0]
+        with main_first(d):         # rank 0 restores a committed checkpoint if the run needs one; the others then find it finished
+            run = ensure_run(cfg, runs_dir=a.out or None, progress=d.main, train_missing=False)
+        res = evaluate_cams(cfg, run, split=a.split or None, progress=d.main)   # under torchrun: each process its share
+        crf = evaluate_crf(cfg, run, split=a.split or None, progress=d.main) if a.crf else None
+    finally: shutdown()
+    if not d.main: return
+    b, spec = res['best'], CamSpec.of(cfg)
+    print(f"run {run.name}, {spec.tag}, {a.split or cfg.data.eval_split}: best mIoU {b['miou']:.2f} % at background threshold "
+          f"{b['threshold']:.2f} (mFN {b['mfn']:.3f}, mFP {b['mfp']:.3f})" + (' [at the edge of the sweep]' if b['at_edge'] else '')
+          + (f"; + dense CRF: mIoU {crf['miou']:.2f} %" if crf else '')
+          + f" [{time.perf_counter() - t0:.1f} s, {d.world} process{'es' if d.world > 1 else ''}; CAMs cached in {res['cache'].dir}]")
 
 def cmd_evaluate(a):
     from seam_nb.data.voc import dataset_root
@@ -158,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    'torchrun --nproc_per_node N -m seam_nb train ... trains it with N processes')
     s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
     s.add_argument('--kill-after', type=int, default=None, help=argparse.SUPPRESS)   # tests: SIGKILL after this step
+    s = add('infer', cmd_infer, 'CAMs of a trained (or committed) run on a split, cached, with their threshold sweep (--crf: and dense CRF); '
+                                'torchrun --nproc_per_node N -m seam_nb infer ... shares the images over N processes')
+    s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
+    s.add_argument('--split', default='', help='split to infer and score (default: eval_split)')
+    s.add_argument('--crf', action='store_true', help='also refine the CAMs with dense CRF (eval.crf_alpha, crf_iters) and score them')
     s = add('evaluate', cmd_evaluate, 'score label PNGs (--pred-dir) or sweep the background threshold over CAM files (--cam-dir)')
     s.add_argument('--voc-root', default='', help='VOC-layout root with SegmentationClass/ (default: the configured dataset)')
     s.add_argument('--split', default='', help='split whose ground truth is used (default: eval_split)')

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .cams import run_cams
+from .cams import run_cams, shared_work
+from .distributed import broadcast
 from .evaluate import confusion, gt_mask, scores
 from .infer import CamSpec
 from .paths import progress_bar, sha256_bytes, temp_path
@@ -111,13 +112,19 @@ def crf_labels(ds, cams, cache, alpha: float = 4.0, iters: int = 10, workers: in
 # %% ../nbs/13_crf.ipynb #db23eb3f
 def evaluate_crf(cfg, run, alpha: float | None = None, iters: int | None = None, spec: CamSpec | None = None,
                  split: str | None = None, workers: int | None = None, progress: bool = True, max_images: int | None = None) -> dict:
-    "mIoU (%), mFN, mFP and per-class IoU of the CRF-refined CAMs (`spec`, default the preset's) of `run`; alpha/iters default to cfg.eval."
+    """mIoU (%), mFN, mFP and per-class IoU of the CRF-refined CAMs (`spec`, default the preset's) of `run`; alpha/iters default to cfg.eval.
+    Under torchrun the processes refine their shares of the images (`cams.shared_work`), rank 0 scores them all, every process gets the result."""
     alpha = cfg.eval.crf_alpha if alpha is None else alpha
     iters = cfg.eval.crf_iters if iters is None else iters
+    def share(d):
+        ds, cache, cams = run_cams(cfg, run, spec, split, progress and d.main, max_images, share=d)
+        return crf_labels(ds, cams, cache, alpha, iters, workers, progress and d.main, cfg.eval.crf_ref_size)
+    d = shared_work(cfg, share)
+    if not d.main: return broadcast(None, d)
     ds, cache, cams = run_cams(cfg, run, spec, split, progress, max_images)
     conf = np.zeros((ds.n_classes, ds.n_classes), np.int64)
     for iid, lab in crf_labels(ds, cams, cache, alpha, iters, workers, progress, cfg.eval.crf_ref_size):
         conf += confusion(lab, gt_mask(ds, iid), ds.n_classes)
     s = scores(conf)
-    return dict(miou=s['miou'], mfn=s['mfn'], mfp=s['mfp'], iou=s['iou'], alpha=alpha, iters=iters,
-                dir=crf_dir(cache, alpha, iters, cfg.eval.crf_ref_size))
+    return broadcast(dict(miou=s['miou'], mfn=s['mfn'], mfp=s['mfp'], iou=s['iou'], alpha=alpha, iters=iters,
+                          dir=crf_dir(cache, alpha, iters, cfg.eval.crf_ref_size)), d)

@@ -15,10 +15,14 @@ BIN = Path(sys.executable).parent
 FLAGS = {'seam': [], 'baseline': ['--er', 'false', '--pcm', 'false', '--ecr', 'false']}   # baseline: PCM's unused parameters
 
 
-def train_cmd(nproc, data, out, *extra):
+def seam_nb(nproc, command, data, out, *extra):
+    "The `seam-nb COMMAND` line of the 4-step smoke run, in one process or under torchrun with `nproc`."
     launcher = [str(BIN / 'torchrun'), '--standalone', '--nproc_per_node', str(nproc), '-m', 'seam_nb'] if nproc > 1 else [str(BIN / 'seam-nb')]
-    return launcher + ['train', '--preset', 'smoke', '--weights', 'scratch', '--device', 'cpu', '--root', str(data),
+    return launcher + [command, '--preset', 'smoke', '--weights', 'scratch', '--device', 'cpu', '--root', str(data),
                        '--max-steps', '4', '--ckpt-every', '2', '--out', str(out), *extra]
+
+
+def train_cmd(nproc, data, out, *extra): return seam_nb(nproc, 'train', data, out, *extra)
 
 
 def run_ok(cmd):
@@ -86,3 +90,23 @@ def test_killed_two_process_run_resumes(runs, tmp_path):
     assert (run / 'model.pt').read_bytes() == (runs['seam', 2] / 'model.pt').read_bytes(), 'resumed == uninterrupted, bit for bit'
     assert (run / 'metrics.csv').read_text() == (runs['seam', 2] / 'metrics.csv').read_text()
     assert json.loads((run / 'done.json').read_text())['world_size'] == 2
+
+
+
+def test_infer_shares_the_images_and_agrees(runs, tmp_path):
+    "`torchrun ... infer --crf`: the processes share the images' CAMs and CRF labels; rank 0 reports the 1-process numbers."
+    import re
+    import shutil
+    out = {}
+    for nproc in (2, 1):
+        shutil.copytree(runs['seam', 2].parent, tmp_path / f'runs{nproc}', ignore=shutil.ignore_patterns('.lock'))
+        r = run_ok(seam_nb(nproc, 'infer', runs['data'], tmp_path / f'runs{nproc}', '--crf'))
+        lines = [l for l in r.stdout.splitlines() if l.startswith('run ')]
+        assert len(lines) == 1, r.stdout                                   # rank 0 alone reports
+        out[nproc] = lines[0]
+        assert f"{nproc} process{'es' if nproc > 1 else ''}" in lines[0]
+        cams = next((tmp_path / f'runs{nproc}' / runs['seam', 2].name / 'cams').iterdir())
+        n_eval = len(list(cams.glob('*.npz')))
+        assert n_eval > 4 and len(list(next(cams.glob('crf-*')).glob('*.png'))) == n_eval   # every image: a CAM and a CRF label
+    numbers = lambda line: [float(x) for x in re.findall(r'mIoU ([0-9.]+) %', line)]
+    assert len(numbers(out[2])) == 2 and numbers(out[2]) == pytest.approx(numbers(out[1]), abs=0.011), out
