@@ -5,6 +5,7 @@
 # %% ../nbs/03_backbone.ipynb #0a4c029c
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from .config import ConfigError, SeamError
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'normalize', 'Backbone', 'BasicBlock', 'ResNet18s', 'WeightsError',
            'read_state_dict', 'load_weights', 'ResNet50', 'ResBlock38', 'ResBlockBot38', 'ResNet38',
-           'read_state_dict_table', 'build_backbone']
+           'read_state_dict_table', 'mxnet_key', 'read_mxnet_params', 'read_resnet38_weights', 'build_backbone']
 
 # %% ../nbs/03_backbone.ipynb #43be3452
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -182,7 +183,9 @@ class ResNet38(Backbone):
         self.b7 = ResBlockBot38(2048, 4096, dilation=4, dropout=0.5)
         self.bn7 = nn.BatchNorm2d(4096)
         self.tap_channels, self.out_channels = (512, 1024), 4096
-        if weights: load_weights(self, weights, key_map=lambda k: k if not k.startswith(('fc8', 'f8_', 'f9')) else None)
+        if weights:   # ImageNet weights (PyTorch file with official names, or MXNet .params); heads belong to the SEAM model
+            load_weights(self, weights, key_map=lambda k: k if not k.startswith(('fc8', 'f8_', 'f9', 'linear1000')) else None,
+                         state=read_resnet38_weights(weights))
     def forward(self, x):
         x = self.conv1a(x)
         for name in ('b2', 'b2_1', 'b2_2', 'b3', 'b3_1', 'b3_2', 'b4', 'b4_1', 'b4_2', 'b4_3', 'b4_4', 'b4_5'):
@@ -202,6 +205,45 @@ def read_state_dict_table(path) -> dict[str, tuple[int, ...]]:
         name, shape = line.split('\t')
         out[name] = tuple(int(s) for s in shape.split('x'))
     return out
+
+# %% ../nbs/03_backbone.ipynb #93160525
+_MX_NAME = re.compile(r'^(?:arg:|aux:)?(?:(?P<conv1a>conv1a)_weight'
+                      r'|(?P<kind>res|bn)(?P<stage>\d)(?P<block>a|b\d+)_(?P<branch>branch(?:1|2a|2b1|2b2))_(?P<param>\w+)'
+                      r'|bn7_(?P<bn7>\w+)|(?P<fc>linear1000)_\w+)$')
+_MX_BN = {'gamma': 'weight', 'beta': 'bias', 'moving_mean': 'running_mean', 'moving_var': 'running_var'}
+
+def mxnet_key(name: str) -> str | None:
+    "Our ResNet-38 parameter name for an MXNet ResNet-38 (rna-a1) name; None for the ImageNet classifier; ValueError if unknown."
+    m = _MX_NAME.match(name)
+    if m and m['conv1a']: return 'conv1a.weight'
+    if m and m['fc']: return None
+    if m and m['bn7'] in _MX_BN: return f"bn7.{_MX_BN[m['bn7']]}"
+    if m and m['kind']:
+        block = f"b{m['stage']}" + ('' if m['block'] == 'a' else f"_{m['block'][1:]}")
+        if m['kind'] == 'res' and m['param'] == 'weight': return f"{block}.conv_{m['branch']}.weight"
+        if m['kind'] == 'bn' and m['param'] in _MX_BN: return f"{block}.bn_{m['branch']}.{_MX_BN[m['param']]}"
+    raise ValueError(f'not a ResNet-38 (rna-a1) MXNet parameter name: {name!r}')
+
+def read_mxnet_params(path) -> dict[str, torch.Tensor]:
+    "The ResNet-38 tensors of an MXNet `.params` file under our names (the classifier dropped); needs the `mxnet` package."
+    path = Path(path).expanduser()
+    if not path.is_file(): raise WeightsError(path, 'MXNet weights file not found', 'pass a local path (seam-nb never downloads weights)')
+    try: import mxnet
+    except ImportError:
+        raise WeightsError(path, 'reading an MXNet .params file needs the mxnet package, which is not installed',
+                           '`pip install mxnet` in this environment, or convert the file once where mxnet is installed '
+                           '(official resnet38d.convert_mxnet_to_torch) and pass the PyTorch file') from None
+    try: raw = mxnet.nd.load(str(path))
+    except Exception as e:
+        raise WeightsError(path, f'cannot be read by mxnet.nd.load ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""})',
+                           'pass the ImageNet ResNet-38 .params file (ilsvrc-cls_rna-a1_cls1000_ep-0001.params)') from None
+    try: names = {k: mxnet_key(k) for k in raw}
+    except ValueError as e: raise WeightsError(path, str(e), 'pass the ImageNet ResNet-38 (rna-a1) .params file') from None
+    return {names[k]: torch.from_numpy(v.asnumpy().copy()) for k, v in raw.items() if names[k] is not None}
+
+def read_resnet38_weights(path) -> dict[str, torch.Tensor]:
+    "ImageNet ResNet-38 weights under our names from a PyTorch state dict (official names) or an MXNet `.params` file."
+    return read_mxnet_params(path) if str(path).endswith('.params') else read_state_dict(path, 'ResNet-38 weights file')
 
 # %% ../nbs/03_backbone.ipynb #89349ec8
 BACKBONES = {'resnet18s': ResNet18s, 'resnet50': ResNet50, 'resnet38': ResNet38}

@@ -67,3 +67,33 @@ def test_paper_preset_has_the_official_training_details():
     assert opt.param_groups[1]['lr'] == pytest.approx(10 * opt.param_groups[0]['lr'])
     new = {id(p) for m in (model.cam_head, model.pcm_head) for p in m.parameters()}
     assert all(id(p) in new for p in opt.param_groups[1]['params']) and not any(id(p) in new for p in opt.param_groups[0]['params'])
+
+
+def test_resnet38_imagenet_weights_from_mxnet_params_one_to_one(tmp_path, monkeypatch):
+    """The original ImageNet ResNet-38 `.params` (MXNet names, `arg:`/`aux:`, with the 1000-class classifier) loads 1:1
+    into our ResNet-38 — through a stand-in for `mxnet.nd.load` (mxnet itself is not installed; its absence is tested in
+    03_backbone). Every backbone tensor of the official list must arrive, under the right name, unchanged."""
+    import sys
+    import types
+    import numpy as np
+    from seam_nb.backbone import ResNet38, read_state_dict_table
+    bn = {'weight': 'gamma', 'bias': 'beta', 'running_mean': 'moving_mean', 'running_var': 'moving_var'}
+    def mx_name(k):   # our name -> MXNet's (the inverse of backbone.mxnet_key, written out again here)
+        pre = 'aux:' if k.endswith(('running_mean', 'running_var')) else 'arg:'
+        if k == 'conv1a.weight': return pre + 'conv1a_weight'
+        if k.startswith('bn7.'): return pre + 'bn7_' + bn[k.split('.')[1]]
+        blk, layer, p = k.split('.')
+        stage, _, n = blk[1:].partition('_')
+        kind, branch = layer.split('_', 1)
+        return pre + ('res' if kind == 'conv' else 'bn') + stage + ('b' + n if n else 'a') + f'_{branch}_' + (p if kind == 'conv' else bn[p])
+    rng = np.random.default_rng(0)
+    ours = {k: rng.standard_normal(s).astype(np.float32) for k, s in read_state_dict_table(
+        ROOT / 'nbs' / 'reference' / 'seam_resnet38_state_dict.tsv').items() if not k.startswith(('fc8', 'f8_', 'f9'))}
+    params = {mx_name(k): types.SimpleNamespace(asnumpy=lambda v=v: v) for k, v in ours.items()}
+    params['arg:linear1000_weight'] = types.SimpleNamespace(asnumpy=lambda: np.zeros((1000, 4096), np.float32))
+    monkeypatch.setitem(sys.modules, 'mxnet', types.SimpleNamespace(nd=types.SimpleNamespace(load=lambda p: params)))
+    (tmp_path / 'ilsvrc-cls_rna-a1_cls1000_ep-0001.params').write_bytes(b'stand-in')
+    net = ResNet38(str(tmp_path / 'ilsvrc-cls_rna-a1_cls1000_ep-0001.params'))
+    sd = net.state_dict()
+    assert set(ours) == {k for k in sd if not k.endswith('num_batches_tracked')}
+    for k, v in ours.items(): assert torch.equal(sd[k], torch.from_numpy(v)), k
