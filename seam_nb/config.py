@@ -126,8 +126,11 @@ class TrainConfig:
     min_pool_loss: bool = F(False, 'the official code-only adaptive min-pooling term', 'code: on; paper: absent')
     amp: str = F('off', "mixed precision of the training forward passes: 'off' (float32), 'bf16' or 'fp16' (autocast; "
                  'losses in float32; fp16 with a gradient scaler)', 'n/a (code: float32)', choices=('off', 'bf16', 'fp16'), neutral='off')
+    channels_last: bool = F(False, 'model and inputs in channels-last (NHWC) memory format: faster convolutions on recent GPUs, '
+                            'with amp above all', 'n/a', neutral=False)
     ckpt_every: int = F(100, 'write a checkpoint every N steps (and at the end)', 'code: only at the end', lo=1)
-    num_workers: int = F(0, 'DataLoader worker processes', '8 (code)', lo=0)
+    num_workers: int = F(0, 'DataLoader worker processes preparing the next training batches (0: in the training process; '
+                         'the batches are the same either way)', '8 (code)', lo=0)
 
 @dataclass(frozen=True)
 class PretrainConfig:

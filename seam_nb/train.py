@@ -27,8 +27,8 @@ from .paths import progress_bar
 from .runs import Run, TrainingDiverged, build_model, init_id
 
 # %% auto #0
-__all__ = ['augment', 'batch_indices', 'make_batch', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'val_f1',
-           'StepLosses', 'train']
+__all__ = ['augment', 'batch_indices', 'make_batch', 'StepBatches', 'step_batches', 'poly_lr', 'make_optimizer', 'set_lr',
+           'classifier_f1', 'val_f1', 'StepLosses', 'train']
 
 # %% ../nbs/09_train.ipynb #e1dffc61
 def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int, with_valid: bool = False):
@@ -81,6 +81,24 @@ def make_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tu
     return x, torch.from_numpy(np.stack([ds.multi_hot(ds.ids[idx[k]]) for k in ks]))
 
 # %% ../nbs/09_train.ipynb #9d62ee4a
+class StepBatches(torch.utils.data.Dataset):
+    "Item `step` = this process's part of training batch `step` (`make_batch`): DataLoader workers can prepare it ahead."
+    def __init__(self, ds: SegDataset, seed: int, t, part: slice | None = None):
+        self.ds, self.seed, self.t, self.part = ds, seed, t, part
+    def __len__(self): return self.t.max_steps
+    def __getitem__(self, step: int):
+        t = self.t
+        return make_batch(self.ds, step, self.seed, t.batch_size, t.resize_long, t.crop_size, t.pad, self.part)
+
+def step_batches(ds: SegDataset, seed: int, t, start: int, part: slice | None = None, pin: bool = False):
+    """Iterator over the batches of steps start..max_steps-1: prepared in the training process (`t.num_workers` 0), or
+    by that many DataLoader worker processes ahead of the model (`pin`: in page-locked memory, for asynchronous GPU copies).
+    The same batches either way: each is a pure function of (seed, step)."""
+    src = StepBatches(ds, seed, t, part)
+    if not t.num_workers and not pin: return (src[s] for s in range(start, t.max_steps))
+    return iter(torch.utils.data.DataLoader(src, batch_size=None, sampler=range(start, t.max_steps), num_workers=t.num_workers,
+                                            pin_memory=pin, prefetch_factor=4 if t.num_workers else None))
+
 def poly_lr(base: float, step: int, max_steps: int, power: float) -> float:
     "Poly schedule: base * (1 - step / max_steps) ** power, step counted from 0."
     return base * (1 - step / max_steps) ** power
@@ -150,7 +168,8 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
         model, init = build_model(cfg, ds.classes)
         model.backbone.freeze(t.frozen)                    # before the optimiser: its groups hold trainable parameters only
         if d.main: run.write_config(cfg, ds.fingerprint(), init)
-        model.to(dev)
+        model.to(dev, memory_format=torch.channels_last if t.channels_last else torch.preserve_format)
+        if dev.type == 'cuda': torch.backends.cudnn.benchmark = True   # fixed crop size: cuDNN picks its fastest kernels once
         opt = make_optimizer(model, t)
         amp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(t.amp)
         scaler = torch.amp.GradScaler(dev.type) if t.amp == 'fp16' else None   # fp16 gradients underflow without it
@@ -166,14 +185,15 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
         step_losses = wrap_ddp(StepLosses(model, t, amp), d, dev, find_unused=not t.pcm, sync_bn=not t.freeze_bn)
         t0 = time.perf_counter()
         bar = progress_bar(range(start, t.max_steps), initial=start, total=t.max_steps, desc=f'train {run.id}', disable=not (progress and d.main))
+        batches = step_batches(ds, cfg.seed, t, start, part, pin=dev.type == 'cuda')
+        fmt = torch.channels_last if t.channels_last else torch.preserve_format
         with global_batch_dropout(model, part, t.batch_size):
-            for step in bar:
+            for step, (img, label) in zip(bar, batches):
                 model.train()
                 if t.freeze_bn: model.backbone.freeze_bn()
                 set_lr(opt, t, step)
-                img, label = make_batch(ds, step, cfg.seed, t.batch_size, t.resize_long, t.crop_size, t.pad, part)
                 torch.manual_seed(cfg.seed * 1_000_003 + step)   # dropout: a pure function of (seed, step)
-                losses = step_losses(img.to(dev), label.to(dev))
+                losses = step_losses(img.to(dev, non_blocking=True, memory_format=fmt), label.to(dev, non_blocking=True))
                 values = mean_over_ranks({k: v.item() for k, v in losses.items()}, d, dev)   # the global batch's losses
                 _check_finite(values, step + 1, run, cfg)
                 opt.zero_grad()
