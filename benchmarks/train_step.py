@@ -67,7 +67,7 @@ def one(shape, method, steps, batch, device, amp='off'):
     gpu = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else ''
     return dict(shape=shape, method=method, device=str(dev.type), gpu=gpu, processes=d.world, amp=amp, batch=batch, size=s['size'],
                 backbone=s['backbone'], output_stride=s.get('output_stride', 8), step_s=round(step_s, 3),
-                images_s=round(batch / step_s, 1), peak_gib=round(peak, 2),
+                images_s=round(batch / step_s, 3), peak_gib=round(peak, 2),
                 peak_kind='CUDA allocated' if dev.type == 'cuda' else 'process max RSS', threads=torch.get_num_threads())
 
 
