@@ -1,6 +1,6 @@
 """Data flows one way through the package: no import cycle among seam_nb modules, lazy (function-level) imports included,
 and every import points upstream in the documented order config/paths -> data -> backbone + method -> model -> runs -> distributed ->
-train -> infer -> evaluate -> cams -> refinements (crf, affinity, random_walk) -> checkpoints -> reports -> cli."""
+train -> infer -> evaluate -> cams -> refinements (crf, affinity, random_walk, segment) -> checkpoints -> reports -> cli."""
 import ast
 from pathlib import Path
 
@@ -10,7 +10,7 @@ PKG = ROOT / 'seam_nb'
 
 # The stages in data-flow order. A module may import only modules listed before it.
 ORDER = ['config', 'paths', 'data.synth', 'data.voc', 'backbone', 'pretrain', 'cam', 'er', 'pcm', 'ecr', 'model', 'runs', 'distributed',
-         'train', 'infer', 'gradcam', 'evaluate', 'cams', 'crf', 'affinity', 'random_walk', 'equivariance', 'checkpoints', 'calibration', 'explorer', 'reports', 'cli', '__main__']
+         'train', 'infer', 'gradcam', 'evaluate', 'cams', 'crf', 'affinity', 'random_walk', 'segment', 'equivariance', 'checkpoints', 'calibration', 'explorer', 'reports', 'cli', '__main__']
 
 
 def module_name(path: Path) -> str:
