@@ -82,7 +82,7 @@ $(BROWSER_STAMP): settings.ini
 test: install browser
 	$(BIN)/python tests/check_sync.py
 	$(BIN)/nbdev_test --n_workers 2 --timing
-	$(BIN)/python -m pytest -q -rs tests
+	$(BIN)/python -m pytest -q -rs --durations=12 tests
 
 ## Developer helpers.
 check-sync: install

@@ -22,8 +22,8 @@ from .paths import progress_bar, temp_path, write_json
 from .pcm import pcm, pcm_input
 
 # %% auto #0
-__all__ = ['CAM_METHODS', 'CACHE_FORMAT', 'normalize_cam', 'rescale_image', 'MultiScaleCAM', 'pcm_features', 'CAM', 'infer_cam',
-           'CamSpec', 'read_cam_file', 'CamCache', 'cached_cams']
+__all__ = ['CAM_METHODS', 'PCM_AFFINITIES', 'CACHE_FORMAT', 'normalize_cam', 'rescale_image', 'MultiScaleCAM', 'pcm_features',
+           'CAM', 'infer_cam', 'CamSpec', 'read_cam_file', 'CamCache', 'cached_cams']
 
 # %% ../nbs/10_infer.ipynb #d3b43a0d
 def normalize_cam(sum_cam: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -65,10 +65,12 @@ class MultiScaleCAM:
 @torch.no_grad()
 def pcm_features(model, x: torch.Tensor, affinity: str = 'learned', f: dict | None = None) -> torch.Tensor:
     """The features PCM's affinity is computed from, for a normalised input x (N, 3, H, W) -> (N, D, h, w) at the CAM's
-    size: θ(x) (`learned`) or the image itself, resized (`image`, the control). `f`: the backbone's output, if at hand."""
+    size: θ(x) (`learned`), θ(x) minus its mean over each image's pixels (`centred`, a diagnostic: issue 11) or the image
+    itself, resized (`image`, the control). `f`: the backbone's output, if at hand."""
     f = f if f is not None else model.backbone(x)
     if affinity == 'image': return F.interpolate(x, f['out'].shape[2:], mode='bilinear', align_corners=True)
-    return model.pcm_head.features((f['tap3'], f['tap4']), x)
+    theta = model.pcm_head.features((f['tap3'], f['tap4']), x)
+    return theta - theta.mean((2, 3), keepdim=True) if affinity == 'centred' else theta
 
 class CAM(MultiScaleCAM):
     """CAM of a SEAM model: the raw CAM head's maps, or PCM's revised ones (`use_pcm`, what the official code scores).
@@ -79,9 +81,9 @@ class CAM(MultiScaleCAM):
 
     @torch.no_grad()
     def view_maps(self, x, label):
-        if self.use_pcm and self.affinity == 'image':
+        if self.use_pcm and self.affinity != 'learned':
             f = self.model.backbone(x)
-            rv = pcm(pcm_input(self.model.cam_head(f['out'])), pcm_features(self.model, x, 'image', f))
+            rv = pcm(pcm_input(self.model.cam_head(f['out'])), pcm_features(self.model, x, self.affinity, f))
             return F.interpolate(rv, x.shape[2:], mode='bilinear', align_corners=True)[:, 1:]
         cam, cam_rv = self.model(x, with_pcm=self.use_pcm)
         return (cam_rv if self.use_pcm else cam)[:, 1:]
@@ -93,6 +95,7 @@ def infer_cam(model, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: 
 
 # %% ../nbs/10_infer.ipynb #c8bc68c7
 CAM_METHODS = ('cam', 'gradcam', 'gradcam++')
+PCM_AFFINITIES = ('learned', 'image', 'centred')   # PCM's affinity from θ, from the image (control), from θ centred per image (diagnostic)
 
 @dataclasses.dataclass(frozen=True)
 class CamSpec:
@@ -108,7 +111,7 @@ class CamSpec:
         object.__setattr__(self, 'scales', tuple(float(s) for s in self.scales))
         object.__setattr__(self, 'flip', bool(self.flip))
         object.__setattr__(self, 'use_pcm', bool(self.use_pcm) and self.method == 'cam')
-        if self.affinity not in ('learned', 'image'): raise ValueError(f"PCM affinity {self.affinity!r}: 'learned' or 'image'")
+        if self.affinity not in PCM_AFFINITIES: raise ValueError(f"PCM affinity {self.affinity!r}: one of {PCM_AFFINITIES}")
         if not self.use_pcm: object.__setattr__(self, 'affinity', 'learned')
 
     @classmethod
@@ -121,7 +124,7 @@ class CamSpec:
     @property
     def tag(self) -> str:
         "Readable name, e.g. cam-pcm-s0.5_1_1.5_2-flip."
-        pcm_tag = ('-pcm' if self.affinity == 'learned' else '-rgbaff') if self.use_pcm else ''
+        pcm_tag = {'learned': '-pcm', 'image': '-rgbaff', 'centred': '-pcmc'}[self.affinity] if self.use_pcm else ''
         return f"{self.method}{pcm_tag}-s{'_'.join(f'{s:g}' for s in self.scales)}{'-flip' if self.flip else ''}"
 
 # %% ../nbs/10_infer.ipynb #42e55bc4
