@@ -81,7 +81,7 @@ $(BROWSER_STAMP): settings.ini
 ## says why, e.g. the browser test where Chromium could not be installed).
 test: install browser
 	$(BIN)/python tests/check_sync.py
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/nbdev_test --n_workers 2 --timing --skip_folder_re '^([_.]|reports$$)'
 	$(BIN)/python -m pytest -q -rs --durations=12 tests
 
 ## Developer helpers.

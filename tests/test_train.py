@@ -8,7 +8,7 @@ import torch
 
 def train_cmd(cli, data, out, *extra):
     return [cli, 'train', '--preset', 'smoke', '--weights', 'scratch', '--device', 'cpu', '--root', str(data),
-            '--max-steps', '6', '--ckpt-every', '2', '--out', str(out), *extra]
+            '--max-steps', '4', '--ckpt-every', '2', '--out', str(out), *extra]
 
 
 def only_run(folder):
