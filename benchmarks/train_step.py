@@ -28,9 +28,10 @@ SHAPES = {'cpu': dict(backbone='resnet18s', batch=16, size=128, er_scale=0.75),
 
 
 def one(shape, method, steps, batch, device, amp='off'):
-    import types
+    import dataclasses
     import torch
     from seam_nb.backbone import build_backbone
+    from seam_nb.config import get_config
     from seam_nb.distributed import barrier, init_distributed, wrap_ddp
     from seam_nb.model import SEAM
     from seam_nb.train import StepLosses
@@ -44,7 +45,7 @@ def one(shape, method, steps, batch, device, amp='off'):
     x = torch.randn(batch, 3, s['size'], s['size'])[part].to(dev)
     y = torch.zeros(batch, model.cam_head.fc8.out_channels - 1)[part].to(dev); y[:, 0] = 1
     on = method != 'baseline'
-    t = types.SimpleNamespace(er=on, pcm=on, ecr=on, er_transform='rescale', er_scale=s['er_scale'], ohem_frac=0.2, min_pool_loss=False)
+    t = dataclasses.replace(get_config('cpu').train, er=on, pcm=on, ecr=on, er_scale=s['er_scale'])   # the loss terms train runs
     dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(amp)
     step = wrap_ddp(StepLosses(model, t, dtype), d, dev, find_unused=not on)
     scaler = torch.amp.GradScaler(dev.type) if amp == 'fp16' else None
