@@ -10,30 +10,39 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbone import Backbone
-from .crf import crf_probs
+import dataclasses
+from functools import partial
+from pathlib import Path
+
+from .backbone import Backbone, read_state_dict
+from .cams import run_cams
+from .config import Config, SeamError
+from .crf import crf_dir, crf_label, crf_labels, read_label_png
+from .data.voc import open_split
+from .infer import CamSpec
+from .runs import Run, RunError, backbone_architecture, initial_backbone
+from .train import Task, dense_batch, fit, task_run
 
 # %% auto #0
 __all__ = ['LA', 'HA', 'IGNORE', 'confident_labels', 'seed_labels', 'pair_offsets', 'pair_labels', 'pair_affinity',
-           'affinity_loss', 'AffinityNet']
+           'affinity_loss', 'AffinityNet', 'seed_label_dirs', 'read_seed_label', 'AffinityLosses', 'cam_source',
+           'affinity_task', 'train_affinity', 'load_affinity']
 
 # %% ../nbs/13a_affinity.ipynb #77ff4bc3
 LA, HA = 4.0, 24.0   # official infer_SEAM.py: crf_alpha = [4, 24]
 IGNORE = 255
 
-def confident_labels(p_la: np.ndarray, p_ha: np.ndarray) -> np.ndarray:
-    """(h, w) uint8 labels from the CRF marginals (C, h, w) at background powers `la` and `ha` (channel 0 = background):
-    the `la` label where it is foreground, 0 where the `ha` label is background, 255 elsewhere and where no class scores
-    (the outside of a padded crop)."""
-    lab_la, lab_ha = p_la.argmax(0), p_ha.argmax(0)
+def confident_labels(lab_la: np.ndarray, lab_ha: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 labels from the CRF label maps (H, W) at background powers `la` and `ha` (0 = background): the `la`
+    label where it is foreground, 0 where the `ha` label is background, 255 (unsure) elsewhere."""
     out = np.where(lab_la == 0, IGNORE, lab_la).astype(np.uint8)
     out[lab_ha == 0] = 0
-    out[np.maximum(p_la.max(0), p_ha.max(0)) < 1e-5] = IGNORE
     return out
 
-def seed_labels(image: np.ndarray, cam_fg: np.ndarray, la: float = LA, ha: float = HA, iters: int = 10) -> np.ndarray:
-    "Confident labels (H, W) uint8 of a normalised CAM (C-1, H, W) on its uint8 image (H, W, 3): 0 background, c class c, 255 unsure."
-    return confident_labels(crf_probs(image, cam_fg, la, iters), crf_probs(image, cam_fg, ha, iters))
+def seed_labels(image: np.ndarray, cam_fg: np.ndarray, la: float = LA, ha: float = HA, iters: int = 10, ref_size: int = 0) -> np.ndarray:
+    """Confident labels (H, W) uint8 of a normalised CAM (C-1, H, W) on its uint8 image (H, W, 3): 0 background, c class
+    c, 255 unsure (`crf.crf_label` at both powers; `ref_size` scales the CRF kernels as there)."""
+    return confident_labels(crf_label(image, cam_fg, la, iters, ref_size), crf_label(image, cam_fg, ha, iters, ref_size))
 
 # %% ../nbs/13a_affinity.ipynb #5dff1377
 def pair_offsets(radius: int = 5) -> list[tuple[int, int]]:
@@ -49,14 +58,16 @@ def _sources_and_targets(x, radius: int):
     tgt = [x[..., dy:dy + h - r, r + dx:w - r + dx] for dy, dx in pair_offsets(radius)]
     return src.reshape(*src.shape[:-2], -1), [t.reshape(*t.shape[:-2], -1) for t in tgt]
 
-def pair_labels(label: np.ndarray, radius: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(bg_pos, fg_pos, neg), each float32 (P, M), of a confident label map (h, w) (0 bg, c class, 255 ignored):
-    both background; both the same foreground class; both confident and different."""
+def pair_labels(label, radius: int = 5) -> tuple:
+    """(bg_pos, fg_pos, neg), each float32 (..., P, M), of confident label maps (..., h, w) (0 bg, c class, 255 ignored;
+    a numpy array or a tensor, e.g. a batch (N, h, w)): both background; both the same foreground class; both confident
+    and different."""
     src, tgt = _sources_and_targets(label, radius)
-    src, tgt = src[None], np.stack(tgt)
+    is_t = torch.is_tensor(label)
+    src, tgt = src[..., None, :], (torch.stack(tgt, -2) if is_t else np.stack(tgt, -2))
     same, valid = src == tgt, (src != IGNORE) & (tgt != IGNORE)
-    return ((same & (src == 0)).astype(np.float32), (same & (src != 0) & valid).astype(np.float32),
-            (~same & valid).astype(np.float32))
+    f32 = (lambda m: m.float()) if is_t else (lambda m: m.astype(np.float32))
+    return f32(same & (src == 0)), f32(same & (src != 0) & valid), f32(~same & valid)
 
 # %% ../nbs/13a_affinity.ipynb #e329f45a
 def pair_affinity(feat: torch.Tensor, radius: int = 5) -> torch.Tensor:
@@ -94,3 +105,77 @@ class AffinityNet(nn.Module):
         "(pretrained backbone parameters, new layers f8_3, f8_4, f8_5, f9), trainable ones only."
         new = [p for m in (self.f8_3, self.f8_4, self.f8_5, self.f9) for p in m.parameters() if p.requires_grad]
         return [p for p in self.backbone.parameters() if p.requires_grad], new
+
+# %% ../nbs/13a_affinity.ipynb #af12b524
+def seed_label_dirs(cfg: Config, cam_run, spec: CamSpec, progress: bool = True, compute: bool = True) -> tuple[Path, Path]:
+    """(folder of the `aff_la` CRF labels, folder of the `aff_ha` ones) of the CAMs `spec` of the finished run `cam_run`
+    on every image of the train split (`13_crf` caches next to the cached CAMs), computed where missing unless not `compute`."""
+    a, e = cfg.affinity, cfg.eval
+    dirs = []
+    for alpha in (a.aff_la, a.aff_ha):
+        ds, cache, cams = run_cams(cfg, cam_run, spec, cfg.data.train_split, progress, max_images=0, with_mask=False)
+        if compute:
+            for _ in crf_labels(ds, cams, cache, alpha, e.crf_iters, progress=progress, ref_size=e.crf_ref_size): pass
+        dirs.append(crf_dir(cache, alpha, e.crf_iters, e.crf_ref_size))
+    return tuple(dirs)
+
+def read_seed_label(la_dir: Path, ha_dir: Path, iid: str) -> np.ndarray:
+    "The confident labels (H, W) uint8 of image `iid` from its two cached CRF labels (`confident_labels`)."
+    labs = [read_label_png(Path(d) / f'{iid}.png') for d in (la_dir, ha_dir)]
+    for d, lab in zip((la_dir, ha_dir), labs):
+        if lab is None: raise SeamError(Path(d) / f'{iid}.png', 'the CRF label of this training image is missing or damaged',
+                                        'run the AffinityNet training again: it recomputes missing labels before the first step')
+    return confident_labels(*labs)
+
+class AffinityLosses(nn.Module):
+    "AffinityNet and its loss as one module: forward(img (n, 3, crop, crop), labels (n, crop, crop) uint8) -> dict(bg, fg, neg, loss)."
+    def __init__(self, model: 'AffinityNet', radius: int, amp: torch.dtype | None = None):
+        super().__init__()
+        self.model, self.radius, self.amp = model, radius, amp
+    def forward(self, img: torch.Tensor, labels: torch.Tensor) -> dict:
+        with torch.autocast(img.device.type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
+            feat = self.model(img)
+        feat, (h, w) = feat.float(), feat.shape[2:]
+        s = img.shape[-1] // w                                        # the output stride: one label per feature, the centre pixel's
+        lab = labels[:, s // 2::s, s // 2::s][:, :h, :w]
+        return affinity_loss(pair_affinity(feat, self.radius), *pair_labels(lab, self.radius))
+
+def cam_source(cam_run, spec: CamSpec) -> dict:
+    "What labels made from the CAMs of a finished run depend on: its id, its weights' sha256 and the CAM protocol."
+    r = Run(cam_run)
+    if not r.is_finished(): raise RunError(r.path, 'is not a finished CAM run', 'train it first (seam-nb train with the same options)')
+    return dict(cam_run=r.id, cam_model=r.info()['model_sha256'][:16], cams=dataclasses.asdict(spec))
+
+def affinity_task(cfg: Config, cam_run, spec: CamSpec | None = None, runs_dir=None, progress: bool = True) -> Task:
+    """AffinityNet as a `Task` for `fit`: trained on the confident labels of the CAMs `spec` (default: the preset's
+    protocol, PCM-revised when `cfg.train.pcm`) of the finished CAM run `cam_run` of `cfg`."""
+    a, e = cfg.affinity, cfg.eval
+    spec = spec or CamSpec.of(cfg, use_pcm=cfg.train.pcm)
+    t = dataclasses.replace(cfg.train, batch_size=a.aff_batch, max_steps=a.aff_steps, lr=a.aff_lr)
+    ds = open_split(cfg, cfg.data.train_split, with_mask=False)
+    source = dict(cam_source(cam_run, spec), crf_iters=e.crf_iters, crf_ref_size=e.crf_ref_size)
+    settings = {k: v for k, v in dataclasses.asdict(a).items() if k.startswith('aff_')}   # the walk's rw_* do not shape the weights
+    run, record = task_run('affinity', cfg, t, ds, settings, source, runs_dir)
+    la_dir, ha_dir = seed_label_dirs(cfg, cam_run, spec, compute=False)
+    def build():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            return AffinityNet(initial_backbone(cfg, ds.classes)[0])
+    return Task('AffinityNet', cfg, t, ds, run, record, build, lambda model, amp: AffinityLosses(model, a.aff_radius, amp),
+                partial(dense_batch, ds, cfg.seed, t, None, partial(read_seed_label, la_dir, ha_dir)),
+                prepare=lambda: seed_label_dirs(cfg, cam_run, spec, progress), lr_name='aff_lr')
+
+def train_affinity(cfg: Config, cam_run, spec: CamSpec | None = None, runs_dir=None, progress: bool = True,
+                   kill_after: int | None = None) -> Path:
+    "Train (or resume, or reuse) AffinityNet on the CAMs of `cam_run` (see `affinity_task`); returns its run folder."
+    return fit(lambda: affinity_task(cfg, cam_run, spec, runs_dir, progress), cfg.device, progress, kill_after)
+
+def load_affinity(cfg: Config, run) -> AffinityNet:
+    "The trained AffinityNet (eval mode, CPU) of the finished run folder `run`; a `RunError` naming it otherwise."
+    r = Run(run)
+    if not r.is_finished(): raise RunError(r.path, 'is not a finished AffinityNet run', 'train it first (`train_affinity`, `seam-nb affinity`)')
+    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(r.model_file, 'AffinityNet').items()}
+    backbone = backbone_architecture(cfg, state)
+    with torch.device('meta'): net = AffinityNet(backbone)
+    net.load_state_dict(state, assign=True)
+    return net.eval()

@@ -23,12 +23,13 @@ def cam_producer(spec: CamSpec, model, device='cpu'):
     return CAM(model, spec.use_pcm, device, spec.affinity) if spec.method == 'cam' else GradCAM(model, spec.method, device)
 
 def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True, max_images: int | None = None,
-             share: Dist | None = None):
+             share: Dist | None = None, with_mask: bool = True):
     """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
     (default cfg.data.eval_split; the first `max_images` images, default cfg.eval.eval_images, 0 = all).
-    `spec` defaults to `CamSpec.of(cfg)`: the preset's CAM protocol. `share`: only that process's share of the images."""
+    `spec` defaults to `CamSpec.of(cfg)`: the preset's CAM protocol. `share`: only that process's share of the images.
+    `with_mask=False`: images without ground truth too (VOC train_aug, for AffinityNet's labels; another data key, another cache)."""
     spec = spec or CamSpec.of(cfg)
-    ds = open_split(cfg, split or cfg.data.eval_split)
+    ds = open_split(cfg, split or cfg.data.eval_split, with_mask)
     cache = CamCache(run, spec, data_key=f'{ds.split}:{ds.fingerprint()}')
     max_images = cfg.eval.eval_images if max_images is None else max_images
     if max_images: ds.ids = ds.ids[:max_images]

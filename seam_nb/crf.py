@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
+import sys
 import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +24,8 @@ from .infer import CamSpec
 from .paths import progress_bar, sha256_bytes, temp_path
 
 # %% auto #0
-__all__ = ['crf_probs', 'crf_label', 'write_label_png', 'read_label_png', 'crf_dir', 'crf_labels', 'evaluate_crf']
+__all__ = ['crf_probs', 'crf_label', 'workers_can_start', 'write_label_png', 'read_label_png', 'crf_dir', 'crf_labels',
+           'evaluate_crf']
 
 # %% ../nbs/13_crf.ipynb #1029e8b8
 def crf_probs(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, gauss_sxy: float = 3,
@@ -50,6 +53,18 @@ def crf_label(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: 
     return crf_probs(image, cam_fg, alpha, iters, gauss_sxy=3 * k, bi_sxy=80 * k).argmax(0).astype(np.uint8)
 
 # %% ../nbs/13_crf.ipynb #bd685f15
+def workers_can_start() -> bool:
+    """False, with a warning naming the script, when the program is a plain script without an `if __name__ == '__main__':`
+    guard: each forkserver worker imports the main script, which would run again in every worker (and wait for its own
+    run's lock). Then the caller computes in its own process. Modules (`python -m`), kernels and console scripts: True."""
+    main = sys.modules.get('__main__')
+    path = getattr(main, '__file__', None)
+    if getattr(main, '__spec__', None) is not None or not path or not str(path).endswith('.py') or not Path(path).is_file(): return True
+    if re.search(r"""__name__\s*==\s*['"]__main__['"]""", Path(path).read_text(errors='ignore')): return True
+    warnings.warn(f"{path}: this script has no `if __name__ == '__main__':` guard, which worker processes need (they import the "
+                  'script); the dense CRF runs in this process instead (slower). Fix: put the work in a function called under that guard')
+    return False
+
 def _crf_task(args):
     img_path, cam, alpha, iters, ref_size, out = args
     with Image.open(img_path) as im: image = np.asarray(im.convert('RGB'))
@@ -90,6 +105,7 @@ def crf_labels(ds, cams, cache, alpha: float = 4.0, iters: int = 10, workers: in
     "Yield (id, CRF label (H, W)) for each (id, CAM) of `cams` on the images of `ds`, cached under `crf_dir(cache, ...)`."
     out = crf_dir(cache, alpha, iters, ref_size); out.mkdir(parents=True, exist_ok=True)
     workers = workers or min(4, os.cpu_count() or 1)
+    if workers > 1 and not workers_can_start(): workers = 1
     bar = progress_bar(desc=f'CRF α={alpha:g}', disable=not progress, leave=False)
     # forkserver, not fork: forking a multi-threaded process (a Jupyter kernel, torch) can deadlock
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('forkserver')) if workers > 1 else None

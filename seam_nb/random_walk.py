@@ -5,14 +5,25 @@
 # %% ../nbs/13b_random_walk.ipynb #dd0fbbb6
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .affinity import pair_offsets
+from .affinity import load_affinity, pair_offsets
+from .backbone import normalize
+from .cams import run_cams
+from .config import Config
+from .crf import read_label_png, write_label_png
+from .distributed import init_distributed
+from .evaluate import confusion, gt_mask, scores
+from .infer import CamSpec
+from .paths import progress_bar
 
 # %% auto #0
-__all__ = ['BETA', 'LOGT', 'RW_ALPHA', 'RADIUS', 'dense_affinity', 'transition', 'with_rw_background', 'random_walk', 'rw_labels']
+__all__ = ['BETA', 'LOGT', 'RW_ALPHA', 'RADIUS', 'dense_affinity', 'transition', 'with_rw_background', 'random_walk', 'rw_labels',
+           'rw_dir', 'rw_pseudo_labels', 'evaluate_labels', 'evaluate_rw']
 
 # %% ../nbs/13b_random_walk.ipynb #c8885a8a
 BETA, LOGT, RW_ALPHA, RADIUS = 8, 6, 6.0, 5   # official infer_aff.py defaults (radius: resnet38_aff.Net)
@@ -59,3 +70,44 @@ def rw_labels(cam_fg: np.ndarray, feat: torch.Tensor, size: tuple[int, int], alp
     cam = F.adaptive_avg_pool2d(cam[None], (h, w))[0]
     rw = random_walk(cam, dense_affinity(feat, radius), beta, logt)
     return F.interpolate(rw[None], size, mode='bilinear', align_corners=False)[0].argmax(0).numpy().astype(np.uint8)
+
+# %% ../nbs/13b_random_walk.ipynb #2cf9502d
+def rw_dir(cfg: Config, aff_run, cam_cache) -> Path:
+    "Where the pseudo labels of AffinityNet run `aff_run` walked from the CAMs of `cam_cache` (a `CamCache`) go."
+    r, cams = cfg.affinity, Path(cam_cache.dir)
+    return Path(aff_run) / 'rw' / f'{cams.parent.parent.name}-{cams.name}-a{r.rw_alpha:g}-b{r.rw_beta:g}-t{r.rw_logt}'
+
+def rw_pseudo_labels(cfg: Config, aff_run, cam_run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True,
+                     max_images: int | None = None, with_mask: bool = True):
+    """(folder, iterator of (image id, pseudo label (H, W) uint8)) of the random walk of the CAMs `spec` (default: the
+    preset's, PCM-revised when `cfg.train.pcm`) of `cam_run` along the affinities of `aff_run`, on `split` (see
+    `run_cams` for `split`, `max_images`, `with_mask`); cached, computed where missing."""
+    spec, r = spec or CamSpec.of(cfg, use_pcm=cfg.train.pcm), cfg.affinity
+    ds, cache, cams = run_cams(cfg, cam_run, spec, split, progress, max_images, with_mask=with_mask)
+    out, dev, state = rw_dir(cfg, aff_run, cache), init_distributed(cfg.device)[1], {}
+    def labels():
+        out.mkdir(parents=True, exist_ok=True)
+        for iid, cam in progress_bar(cams, total=len(ds.ids), desc=f'random walk {out.name}', disable=not progress, leave=False):
+            lab = read_label_png(out / f'{iid}.png', cam.shape[1:])
+            if lab is None:
+                if 'net' not in state: state['net'] = load_affinity(cfg, aff_run).to(dev)
+                with torch.no_grad(): feat = state['net'](normalize(ds.load_image(iid)[None]).to(dev))[0].float().cpu()
+                lab = rw_labels(cam, feat, cam.shape[1:], r.rw_alpha, r.rw_beta, r.rw_logt, r.aff_radius)
+                write_label_png(out / f'{iid}.png', lab)
+            yield iid, lab
+    return out, labels()
+
+def evaluate_labels(ds, labels) -> dict:
+    "mIoU (%), mFN, mFP and per-class IoU of the (image id, label map) pairs `labels` against the ground truth of `ds`."
+    conf = np.zeros((ds.n_classes, ds.n_classes), np.int64)
+    n = 0
+    for iid, lab in labels: conf += confusion(lab, gt_mask(ds, iid), ds.n_classes); n += 1
+    s = scores(conf)
+    return dict(miou=s['miou'], mfn=s['mfn'], mfp=s['mfp'], iou=s['iou'], images=n)
+
+def evaluate_rw(cfg: Config, aff_run, cam_run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True,
+                max_images: int | None = None) -> dict:
+    "Scores (`evaluate_labels`) of the random-walk pseudo labels (`rw_pseudo_labels`) of the eval split (default), and their folder."
+    out, labels = rw_pseudo_labels(cfg, aff_run, cam_run, spec, split, progress, max_images)
+    ds = run_cams(cfg, cam_run, spec or CamSpec.of(cfg, use_pcm=cfg.train.pcm), split, False, max_images)[0]
+    return dict(evaluate_labels(ds, labels), dir=out)

@@ -22,8 +22,9 @@ from .pretrain import load_pretrained
 
 # %% auto #0
 __all__ = ['TRAIN_REVISION', 'NOT_IN_RUN_ID', 'MANIFEST_FORMAT', 'RunError', 'TrainingDiverged', 'weights_path', 'init_id',
-           'build_model', 'architecture', 'save_torch', 'run_id', 'run_id_parts', 'state_digest', 'Run',
-           'model_from_state', 'load_run', 'read_manifest', 'write_manifest']
+           'initial_backbone', 'build_model', 'backbone_architecture', 'architecture', 'save_torch', 'data_id_fields',
+           'run_id', 'run_id_parts', 'state_digest', 'Run', 'model_from_state', 'load_run', 'read_manifest',
+           'write_manifest']
 
 # %% ../nbs/08a_runs.ipynb #26e40cdd
 class RunError(SeamError):
@@ -54,24 +55,34 @@ def init_id(cfg: Config) -> str:
                            'or pass --weights /local/file (seam-nb never downloads weights)')
     return sha256_file(p)[:12]
 
+def initial_backbone(cfg: Config, classes: tuple):
+    """(backbone of `cfg` with its initial weights, the pretrained foreground classifier (C-1, D) or None): what every
+    network fine-tunes (the CAM network, AffinityNet, the segmentation network). Draws from the global RNG: seed first."""
+    t, path = cfg.train, weights_path(cfg)
+    if t.backbone == 'resnet18s' and path is not None: return load_pretrained(path, classes[1:], t.output_stride)
+    return build_backbone(t.backbone, '' if path is None else str(path), t.output_stride), None
+
 def build_model(cfg: Config, classes: tuple) -> tuple[SEAM, str]:
     "(SEAM model for `cfg` with its initial weights, `init_id(cfg)`); every random initialisation seeded by `cfg.seed`, without side effects."
-    t, path = cfg.train, weights_path(cfg)
     init = init_id(cfg)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
-        if t.backbone == 'resnet18s' and path is not None:
-            backbone, head = load_pretrained(path, classes[1:], t.output_stride)
-            return SEAM(backbone, len(classes)).init_cam_head(head), init
-        return SEAM(build_backbone(t.backbone, '' if path is None else str(path), t.output_stride), len(classes)), init
+        backbone, head = initial_backbone(cfg, classes)
+        model = SEAM(backbone, len(classes))
+        return (model if head is None else model.init_cam_head(head)), init
 
-def architecture(cfg: Config, classes: tuple, state: dict | None = None) -> SEAM:
-    "The SEAM architecture of `cfg`, shaped like `state` (ResNet-18s width), with uninitialised (meta) tensors: load weights with assign=True."
+def backbone_architecture(cfg: Config, state: dict | None = None):
+    "The backbone of `cfg`, shaped like `state`'s `backbone.*` tensors (ResNet-18s width), with uninitialised (meta) tensors."
     with torch.device('meta'):
         if cfg.train.backbone == 'resnet18s':
             w = state['backbone.stem.0.weight'].shape[0] if state and 'backbone.stem.0.weight' in state else cfg.pretrain.pre_width
-            return SEAM(ResNet18s(int(w), cfg.train.output_stride), len(classes))
-        return SEAM(build_backbone(cfg.train.backbone), len(classes))
+            return ResNet18s(int(w), cfg.train.output_stride)
+        return build_backbone(cfg.train.backbone)
+
+def architecture(cfg: Config, classes: tuple, state: dict | None = None) -> SEAM:
+    "The SEAM architecture of `cfg`, shaped like `state` (ResNet-18s width), with uninitialised (meta) tensors: load weights with assign=True."
+    backbone = backbone_architecture(cfg, state)
+    with torch.device('meta'): return SEAM(backbone, len(classes))
 
 # %% ../nbs/08a_runs.ipynb #16a2d965
 def save_torch(obj, path) -> str:
@@ -86,11 +97,14 @@ def save_torch(obj, path) -> str:
 TRAIN_REVISION = '0.1.0'                          # bump when a change of the training code changes the weights of an unchanged config
 NOT_IN_RUN_ID = ('ckpt_every', 'num_workers')   # settings that cannot change the result
 
-def _id_config(cfg: Config) -> tuple:
-    train = {k: v for k, v in id_fields(cfg.train).items() if k not in NOT_IN_RUN_ID}
-    data = {k: v for k, v in id_fields(cfg.data).items() if k != 'root'}   # the fingerprint identifies the content
+def data_id_fields(cfg: Config) -> dict:
+    "The data settings of a run id (the folder is left out: the fingerprint identifies the content)."
+    data = {k: v for k, v in id_fields(cfg.data).items() if k != 'root'}
     if cfg.data.dataset == 'synth': data['synth'] = id_fields(cfg.synth)
-    return train, data
+    return data
+
+def _id_config(cfg: Config) -> tuple:
+    return {k: v for k, v in id_fields(cfg.train).items() if k not in NOT_IN_RUN_ID}, data_id_fields(cfg)
 
 def run_id(cfg: Config, fingerprint: str, init: str) -> str:
     "Content id of a training run: configuration that affects the result, seed, data fingerprint, initial weights, training revision."
@@ -173,9 +187,12 @@ class Run:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
 
     # -- writing ------------------------------------------------------------------------------------------------------
+    @staticmethod
+    def config_record(cfg: Config, fingerprint: str, init: str, **extra) -> dict:
+        "What config.json of a CAM-network run holds: the whole configuration, the data fingerprint, the initial weights, the id parts."
+        return dict(config=dataclasses.asdict(cfg), fingerprint=fingerprint, init=init, id_parts=run_id_parts(cfg, fingerprint, init), **extra)
     def write_config(self, cfg: Config, fingerprint: str, init: str, **extra):
-        write_json(self.config_file, dict(config=dataclasses.asdict(cfg), fingerprint=fingerprint, init=init,
-                                          id_parts=run_id_parts(cfg, fingerprint, init), **extra), default=list)
+        write_json(self.config_file, self.config_record(cfg, fingerprint, init, **extra), default=list)
 
     def save_checkpoint(self, state: dict):
         "Write `state` (model, opt, step, metrics, seconds) atomically to ckpt.pt with its `state_digest`."

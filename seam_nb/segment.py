@@ -5,14 +5,31 @@
 # %% ../nbs/13c_segment.ipynb #e898d88a
 from __future__ import annotations
 
+import dataclasses
+from functools import partial
+from pathlib import Path
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbone import Backbone
+from .affinity import cam_source
+from .backbone import Backbone, normalize, read_state_dict
+from .config import Config, SeamError
+from .crf import read_label_png, write_label_png
+from .data.voc import open_split
+from .distributed import init_distributed
+from .evaluate import gt_mask
+from .infer import CamSpec, rescale_image
+from .paths import progress_bar
+from .random_walk import evaluate_labels, rw_pseudo_labels
+from .runs import Run, RunError, backbone_architecture, initial_backbone
+from .train import Task, dense_batch, fit, task_run
 
 # %% auto #0
-__all__ = ['IGNORE_INDEX', 'SegNet', 'seg_loss']
+__all__ = ['IGNORE_INDEX', 'SegNet', 'seg_loss', 'read_pseudo_label', 'SegLosses', 'segment_task', 'train_segment', 'load_segnet',
+           'predict', 'segment_split', 'evaluate_segment']
 
 # %% ../nbs/13c_segment.ipynb #1ee95326
 IGNORE_INDEX = 255
@@ -41,3 +58,100 @@ def seg_loss(logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
     "Mean per-pixel cross-entropy of logits (N, C, H, W) against labels (N, H, W) (class ids; 255 ignored)."
     if not (label != IGNORE_INDEX).any(): return logits.sum() * 0          # nothing labelled: no signal, not NaN
     return F.cross_entropy(logits, label.long(), ignore_index=IGNORE_INDEX)
+
+# %% ../nbs/13c_segment.ipynb #776f1283
+def read_pseudo_label(folder: Path, iid: str) -> np.ndarray:
+    "The cached pseudo label (H, W) uint8 of training image `iid` (`13b.rw_pseudo_labels`)."
+    lab = read_label_png(Path(folder) / f'{iid}.png')
+    if lab is None: raise SeamError(Path(folder) / f'{iid}.png', 'the pseudo label of this training image is missing or damaged',
+                                    'run the segmentation training again: it recomputes missing pseudo labels before the first step')
+    return lab
+
+class SegLosses(nn.Module):
+    "The segmentation network and its loss as one module: forward(img (n, 3, crop, crop), labels (n, crop, crop) uint8) -> dict(loss)."
+    def __init__(self, model: SegNet, amp: torch.dtype | None = None):
+        super().__init__()
+        self.model, self.amp = model, amp
+    def forward(self, img: torch.Tensor, labels: torch.Tensor) -> dict:
+        with torch.autocast(img.device.type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
+            logits = self.model(img)
+        return dict(loss=seg_loss(logits.float(), labels))
+
+def segment_task(cfg: Config, labels='gt', runs_dir=None, progress: bool = True) -> Task:
+    """The segmentation network as a `Task` for `fit`, trained on `labels`: 'gt' (the train split's ground truth) or
+    (AffinityNet run, CAM run[, CamSpec]): the random-walk pseudo labels of every train image (`13b`)."""
+    s = cfg.segment
+    t = dataclasses.replace(cfg.train, batch_size=s.seg_batch, max_steps=s.seg_steps, lr=s.seg_lr)
+    if isinstance(labels, str):
+        if labels != 'gt': raise ValueError(f"segment_task: labels {labels!r} is 'gt' or (AffinityNet run, CAM run[, CamSpec])")
+        ds = open_split(cfg, cfg.data.train_split)                  # with its masks: the fully supervised upper bound
+        source, dense, prepare = dict(labels='ground truth'), partial(gt_mask, ds), lambda: None
+    else:
+        aff_run, cam_run, spec = (*labels, None)[:3]
+        spec = spec or CamSpec.of(cfg, use_pcm=cfg.train.pcm)
+        ds = open_split(cfg, cfg.data.train_split, with_mask=False)
+        walk = lambda: rw_pseudo_labels(cfg, aff_run, cam_run, spec, cfg.data.train_split, progress, max_images=0, with_mask=False)
+        a, r = Run(aff_run), cfg.affinity
+        if not a.is_finished(): raise RunError(a.path, 'is not a finished AffinityNet run', 'train it first (`train_affinity`, `seam-nb affinity`)')
+        source = dict(cam_source(cam_run, spec), labels='random walk', aff_run=a.id, aff_model=a.info()['model_sha256'][:16],
+                      rw_alpha=r.rw_alpha, rw_beta=r.rw_beta, rw_logt=r.rw_logt)
+        dense = partial(read_pseudo_label, walk()[0])
+        prepare = lambda: [None for _ in walk()[1]]
+    run, record = task_run('segment', cfg, t, ds, dataclasses.asdict(s), source, runs_dir)
+    def build():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            return SegNet(initial_backbone(cfg, ds.classes)[0], ds.n_classes)
+    return Task('segmentation network', cfg, t, ds, run, record, build, lambda model, amp: SegLosses(model, amp),
+                partial(dense_batch, ds, cfg.seed, t, t.resize_long, dense), prepare=prepare, lr_name='seg_lr')
+
+def train_segment(cfg: Config, labels='gt', runs_dir=None, progress: bool = True, kill_after: int | None = None) -> Path:
+    "Train (or resume, or reuse) the segmentation network on `labels` (see `segment_task`); returns its run folder."
+    return fit(lambda: segment_task(cfg, labels, runs_dir, progress), cfg.device, progress, kill_after)
+
+def load_segnet(cfg: Config, run, n_classes: int) -> SegNet:
+    "The trained segmentation network (eval mode, CPU) of the finished run folder `run`; a `RunError` naming it otherwise."
+    r = Run(run)
+    if not r.is_finished(): raise RunError(r.path, 'is not a finished segmentation run', 'train it first (`train_segment`, `seam-nb segment`)')
+    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(r.model_file, 'segmentation network').items()}
+    backbone = backbone_architecture(cfg, state)
+    with torch.device('meta'): net = SegNet(backbone, n_classes)
+    net.load_state_dict(state, assign=True)
+    return net.eval()
+
+# %% ../nbs/13c_segment.ipynb #03baeb66
+@torch.no_grad()
+def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, device='cpu') -> np.ndarray:
+    "Label map (H, W) uint8 of one uint8 image (H, W, 3): class probabilities averaged over `scales` (and mirrors)."
+    h, w = image.shape[:2]
+    total = 0
+    for s in scales:
+        x = normalize(rescale_image(image, s)[None]).to(device)
+        if flip: x = torch.cat([x, x.flip(-1)])
+        p = F.interpolate(net(x).float().softmax(1), (h, w), mode='bilinear', align_corners=False)
+        total = total + p[0] + (p[1].flip(-1) if flip else 0)
+    return total.argmax(0).cpu().numpy().astype(np.uint8)
+
+def segment_split(cfg: Config, seg_run, split: str = 'val', scales=(1.0,), flip: bool = False, progress: bool = True,
+                  max_images: int = 0):
+    "(dataset, folder, iterator of (image id, label map)) of the segmentation run `seg_run` on `split` (first `max_images`, 0 = all); cached."
+    ds = open_split(cfg, split)
+    if max_images: ds.ids = ds.ids[:max_images]
+    out = Path(seg_run) / 'pred' / (f"{split}-{ds.fingerprint()[:12]}-s{'_'.join(f'{s:g}' for s in scales)}" + ('-flip' if flip else ''))
+    dev, state = init_distributed(cfg.device)[1], {}
+    def labels():
+        out.mkdir(parents=True, exist_ok=True)
+        for iid in progress_bar(ds.ids, desc=f'segment {out.name}', disable=not progress, leave=False):
+            lab = read_label_png(out / f'{iid}.png')
+            if lab is None:
+                if 'net' not in state: state['net'] = load_segnet(cfg, seg_run, ds.n_classes).to(dev)
+                lab = predict(state['net'], ds.load_image(iid), scales, flip, dev)
+                write_label_png(out / f'{iid}.png', lab)
+            yield iid, lab
+    return ds, out, labels()
+
+def evaluate_segment(cfg: Config, seg_run, split: str = 'val', scales=(1.0,), flip: bool = False, progress: bool = True,
+                     max_images: int = 0) -> dict:
+    "Scores (`13b.evaluate_labels`: mIoU, mFN, mFP, per class) of the segmentation run on `split` (default val), and their folder."
+    ds, out, labels = segment_split(cfg, seg_run, split, scales, flip, progress, max_images)
+    return dict(evaluate_labels(ds, labels), dir=out)

@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import signal
 import time
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -18,27 +21,36 @@ from PIL import Image, ImageEnhance
 from torch import nn
 
 from .backbone import normalize
-from .config import Config, get_config
+from .config import Config, TrainConfig, config_hash, get_config, id_fields, to_flat
 from .data.voc import DataError, SegDataset, open_split
 from .distributed import barrier, broadcast, global_batch_dropout, init_distributed, main_first, mean_over_ranks, wrap_ddp
 from .model import SEAM, seam_losses
 from .pretrain import micro_f1
-from .paths import progress_bar
-from .runs import Run, TrainingDiverged, build_model, init_id
+from .paths import progress_bar, runs_dir as default_runs_dir, write_json
+from .runs import TRAIN_REVISION, Run, TrainingDiverged, build_model, data_id_fields, init_id
 
 # %% auto #0
-__all__ = ['augment', 'batch_indices', 'make_batch', 'StepBatches', 'step_batches', 'poly_lr', 'make_optimizer', 'set_lr',
-           'classifier_f1', 'val_f1', 'StepLosses', 'train']
+__all__ = ['LOOP_FIELDS', 'augment', 'batch_indices', 'make_batch', 'make_dense_batch', 'cam_batch', 'dense_batch', 'StepBatches',
+           'step_batches', 'poly_lr', 'make_optimizer', 'set_lr', 'classifier_f1', 'val_f1', 'StepLosses', 'Task',
+           'cam_task', 'task_run', 'fit', 'train']
 
 # %% ../nbs/09_train.ipynb #e1dffc61
-def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int, with_valid: bool = False):
+def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, crop_size: int, with_valid: bool = False,
+            label: np.ndarray | None = None):
     """Official training augmentation of one uint8 image (H, W, 3) -> uint8 crop (crop_size, crop_size, 3), zero padded;
-    with `with_valid`, (crop, valid (crop_size, crop_size) bool: the pixels that hold the image, not padding)."""
-    im = Image.fromarray(image)
-    long = int(rng.integers(resize_long[0], resize_long[1] + 1))
-    s = long / max(im.size)
-    im = im.resize((max(1, round(im.size[0] * s)), max(1, round(im.size[1] * s))), Image.BICUBIC)
-    if rng.random() < 0.5: im = im.transpose(Image.FLIP_LEFT_RIGHT)
+    with `with_valid`, also valid (crop_size, crop_size) bool: the pixels that hold the image, not padding; with a `label`
+    map (H, W) uint8, also its crop (crop_size, crop_size): resized (nearest), flipped and placed as the image, padded
+    with 255 (ignored). Returns the crop alone, or (crop, [valid], [label crop])."""
+    im, lab = Image.fromarray(image), None if label is None else Image.fromarray(label)
+    if resize_long:                                   # None: no rescale (the official AffinityNet training)
+        long = int(rng.integers(resize_long[0], resize_long[1] + 1))
+        s = long / max(im.size)
+        size = (max(1, round(im.size[0] * s)), max(1, round(im.size[1] * s)))
+        im = im.resize(size, Image.BICUBIC)
+        if lab is not None: lab = lab.resize(size, Image.NEAREST)
+    if rng.random() < 0.5:
+        im = im.transpose(Image.FLIP_LEFT_RIGHT)
+        if lab is not None: lab = lab.transpose(Image.FLIP_LEFT_RIGHT)
     for enh in (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color):
         im = enh(im).enhance(rng.uniform(0.7, 1.3))
     hsv = np.asarray(im.convert('HSV')).copy()
@@ -52,9 +64,15 @@ def augment(image: np.ndarray, rng: np.random.Generator, resize_long: tuple, cro
     sx, ox = (dx, 0) if w > crop_size else (0, dx)
     ch, cw = min(h, crop_size), min(w, crop_size)
     out[oy:oy + ch, ox:ox + cw] = a[sy:sy + ch, sx:sx + cw]
-    if not with_valid: return out
-    valid = np.zeros((crop_size, crop_size), bool); valid[oy:oy + ch, ox:ox + cw] = True
-    return out, valid
+    extra = []
+    if with_valid:
+        valid = np.zeros((crop_size, crop_size), bool); valid[oy:oy + ch, ox:ox + cw] = True
+        extra.append(valid)
+    if lab is not None:
+        lab_out = np.full((crop_size, crop_size), 255, np.uint8)
+        lab_out[oy:oy + ch, ox:ox + cw] = np.asarray(lab)[sy:sy + ch, sx:sx + cw]
+        extra.append(lab_out)
+    return (out, *extra) if extra else out
 
 def batch_indices(n: int, batch: int, seed: int, step: int) -> list[int]:
     "Dataset indices of batch `step`: consecutive slices of per-epoch permutations seeded by (seed, epoch)."
@@ -71,30 +89,52 @@ def make_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tu
     """(images (B, 3, crop, crop) normalised, labels (B, C-1)) of training step `step`: a pure function of its arguments.
     `pad='mean'`: the padding is 0 after normalisation (the ImageNet mean colour), as the official crop of the normalised image.
     `part`: only these positions of the global batch of `batch` (one process's slice, `Dist.batch_slice`), each augmented as in the whole batch."""
+    ids, x, _ = _crops(ds, step, seed, batch, resize_long, crop_size, pad, part)
+    return x, torch.from_numpy(np.stack([ds.multi_hot(i) for i in ids]))
+
+def make_dense_batch(ds: SegDataset, step: int, seed: int, batch: int, resize_long: tuple, crop_size: int, dense,
+                     pad: str = 'zero', part: slice | None = None):
+    """(images (B, 3, crop, crop) normalised, label maps (B, crop, crop) uint8) of step `step` for the networks trained on
+    dense labels (AffinityNet, segmentation): `dense(image id)` gives the (H, W) uint8 label map of an image, augmented
+    with it (`augment(label=)`); the same images and augmentation as `make_batch`, padding labelled 255."""
+    _, x, labels = _crops(ds, step, seed, batch, resize_long, crop_size, pad, part, dense)
+    return x, torch.from_numpy(np.stack(labels))
+
+def _crops(ds, step, seed, batch, resize_long, crop_size, pad, part, dense=None):
+    "(image ids, normalised crops (B, 3, crop, crop), [label crops] when `dense`) of a batch: what both batch makers share."
     if pad not in ('zero', 'mean'): raise ValueError(f"make_batch: pad {pad!r} is 'zero' or 'mean'")
     idx = batch_indices(len(ds), batch, seed, step)
-    ks = range(batch)[part or slice(None)]
-    crops = [augment(ds.load_image(ds.ids[idx[k]]), np.random.default_rng([seed, step, k]), resize_long, crop_size, with_valid=True)
-             for k in ks]
-    x = normalize(np.stack([c for c, _ in crops]))
-    if pad == 'mean': x = x * torch.from_numpy(np.stack([v for _, v in crops]))[:, None]
-    return x, torch.from_numpy(np.stack([ds.multi_hot(ds.ids[idx[k]]) for k in ks]))
+    ks, ids = range(batch)[part or slice(None)], []
+    crops = []
+    for k in ks:
+        iid = ds.ids[idx[k]]; ids.append(iid)
+        crops.append(augment(ds.load_image(iid), np.random.default_rng([seed, step, k]), resize_long, crop_size, with_valid=True,
+                             label=None if dense is None else dense(iid)))
+    x = normalize(np.stack([c[0] for c in crops]))
+    if pad == 'mean': x = x * torch.from_numpy(np.stack([c[1] for c in crops]))[:, None]
+    return ids, x, [c[2] for c in crops] if dense is not None else None
 
 # %% ../nbs/09_train.ipynb #9d62ee4a
-class StepBatches(torch.utils.data.Dataset):
-    "Item `step` = this process's part of training batch `step` (`make_batch`): DataLoader workers can prepare it ahead."
-    def __init__(self, ds: SegDataset, seed: int, t, part: slice | None = None):
-        self.ds, self.seed, self.t, self.part = ds, seed, t, part
-    def __len__(self): return self.t.max_steps
-    def __getitem__(self, step: int):
-        t = self.t
-        return make_batch(self.ds, step, self.seed, t.batch_size, t.resize_long, t.crop_size, t.pad, self.part)
+def cam_batch(ds: SegDataset, seed: int, t, step: int, part: slice | None = None):
+    "Batch `step` of the CAM network with the loop's settings `t`: `make_batch` (images, multi-hot labels)."
+    return make_batch(ds, step, seed, t.batch_size, t.resize_long, t.crop_size, t.pad, part)
 
-def step_batches(ds: SegDataset, seed: int, t, start: int, part: slice | None = None, pin: bool = False):
-    """Iterator over the batches of steps start..max_steps-1: prepared in the training process (`t.num_workers` 0), or
-    by that many DataLoader worker processes ahead of the model (`pin`: in page-locked memory, for asynchronous GPU copies).
-    The same batches either way: each is a pure function of (seed, step)."""
-    src = StepBatches(ds, seed, t, part)
+def dense_batch(ds: SegDataset, seed: int, t, resize_long: tuple | None, dense, step: int, part: slice | None = None):
+    "Batch `step` of a network trained on label maps `dense(image id)`: `make_dense_batch` with the loop's settings `t` (`resize_long` None: no rescale)."
+    return make_dense_batch(ds, step, seed, t.batch_size, resize_long, t.crop_size, dense, t.pad, part)
+
+class StepBatches(torch.utils.data.Dataset):
+    "Item `step` = `make(step, part)`, this process's part of training batch `step`: DataLoader workers can prepare it ahead."
+    def __init__(self, make, n_steps: int, part: slice | None = None):
+        self.make, self.n_steps, self.part = make, n_steps, part
+    def __len__(self): return self.n_steps
+    def __getitem__(self, step: int): return self.make(step, self.part)
+
+def step_batches(make, t, start: int, part: slice | None = None, pin: bool = False):
+    """Iterator over the batches `make(step, part)` of steps start..max_steps-1 (e.g. `partial(cam_batch, ds, seed, t)`):
+    prepared in the training process (`t.num_workers` 0), or by that many DataLoader worker processes ahead of the model
+    (`pin`: in page-locked memory, for asynchronous GPU copies). The same batches either way: each is a pure function of (seed, step)."""
+    src = StepBatches(make, t.max_steps, part)
     if not t.num_workers and not pin: return (src[s] for s in range(start, t.max_steps))
     return iter(torch.utils.data.DataLoader(src, batch_size=None, sampler=range(start, t.max_steps), num_workers=t.num_workers,
                                             pin_memory=pin, prefetch_factor=4 if t.num_workers else None))
@@ -136,11 +176,12 @@ def val_f1(model: SEAM, cfg: Config, device='cpu') -> float | None:
     return round(classifier_f1(model, ds, device), 4)
 
 # %% ../nbs/09_train.ipynb #86e72f93
-def _check_finite(losses: dict, step: int, run: Run, cfg: Config):
+def _check_finite(losses: dict, step: int, task: 'Task'):
     if all(math.isfinite(v) for v in losses.values()): return
     terms = ', '.join(f'{k} {v:.4g}' for k, v in losses.items())
-    raise TrainingDiverged(run.path, f'the loss is not finite at step {step} ({terms}); training stopped and the run is not marked done',
-                           f'lower the learning rate (lr={cfg.train.lr:g} now; the {cfg.preset} preset uses {get_config(cfg.preset).train.lr:g}); '
+    preset = to_flat(get_config(task.cfg.preset))[task.lr_name]
+    raise TrainingDiverged(task.run.path, f'the loss is not finite at step {step} ({terms}); training stopped and the run is not marked done',
+                           f'lower the learning rate ({task.lr_name}={task.t.lr:g} now; the {task.cfg.preset} preset uses {preset:g}); '
                            'the last good checkpoint, if any, is kept in ckpt.pt')
 
 class StepLosses(nn.Module):
@@ -153,21 +194,65 @@ class StepLosses(nn.Module):
         "img (n, 3, crop, crop), label (n, C-1) -> `seam_losses` dict, each term a mean over the n images."
         return seam_losses(self.model, img, label, **self.kw)
 
-def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | None = None) -> Path:
-    """Train (or resume, or reuse) the run of `cfg`; returns runs_dir/<run-id> holding model.pt, metrics.csv and done.json.
-    Under torchrun, N processes train it together (`08b_distributed`): each computes its slice of the global batch, rank 0 writes.
-    `kill_after=k` sends SIGKILL to this process (rank 0) after step k (tests use it to prove that resuming is exact)."""
+@dataclasses.dataclass
+class Task:
+    """What differs between the networks that `fit` trains; the loop (resuming, checkpoints, schedule, precision, processes,
+    one writer) is the same for all. `cam_task` below: the CAM network (SEAM and its ablations); `13a_affinity`:
+    AffinityNet; `13c_segment`: the segmentation network."""
+    name: str                 # what is trained, for messages ('CAM network', 'AffinityNet', ...)
+    cfg: Config               # seed, device and preset of the run
+    t: TrainConfig            # the loop's settings: steps, batch, lr and schedule, crops, precision, checkpoints, workers
+    ds: SegDataset            # the training images
+    run: Run                  # the content-addressed run folder
+    record: dict              # config.json: everything the run id hashes, readable
+    build: Callable           # () -> the model with its initial weights (seeded, no side effects); has .backbone and .param_groups()
+    losses: Callable          # (model, amp dtype or None) -> module whose forward(*batch) gives a dict of loss terms with 'loss'
+    batch: Callable           # (step, part) -> tuple of tensors, the images first: a pure function (picklable for workers)
+    find_unused: bool = False                     # DDP: parameters without a gradient in every step (the baseline's PCM)
+    finish: Callable = lambda model, device: {}   # done.json entries of the trained model (the CAM network: its val F1)
+    prepare: Callable = lambda: None              # what training needs that a finished run does not (AffinityNet: its labels), made once
+    lr_name: str = 'lr'                           # the configuration field of its learning rate, for the divergence message
+
+def cam_task(cfg: Config, runs_dir=None) -> Task:
+    "The CAM network of `cfg` (SEAM, or an ablation by its flags): `build_model`, `StepLosses`, `make_batch`, val F1 at the end."
     t = cfg.train
-    d, dev = init_distributed(cfg.device)
+    ds = open_split(cfg, cfg.data.train_split, with_mask=False)
+    init = init_id(cfg)
+    run = Run.of(cfg, ds.fingerprint(), init, runs_dir)
+    return Task('CAM network', cfg, t, ds, run, run.config_record(cfg, ds.fingerprint(), init), lambda: build_model(cfg, ds.classes)[0],
+                lambda model, amp: StepLosses(model, t, amp), partial(cam_batch, ds, cfg.seed, t), find_unused=not t.pcm,
+                finish=lambda model, dev: dict(val_f1=val_f1(model, cfg, dev)))
+
+LOOP_FIELDS = ('backbone', 'freeze_bn', 'batch_size', 'max_steps', 'lr', 'poly_power', 'weight_decay', 'momentum', 'output_stride',
+               'lr_mult_new', 'frozen', 'crop_size', 'pad', 'amp', 'channels_last')   # what a task takes from TrainConfig
+
+def task_run(kind: str, cfg: Config, t: TrainConfig, ds: SegDataset, settings: dict, source: dict, runs_dir=None) -> tuple[Run, dict]:
+    """(run, config.json record) of a network other than the CAM network (`kind`: 'affinity', 'segment'): its id hashes
+    its own `settings` (e.g. the aff_* fields), the loop settings `t` it uses (`LOOP_FIELDS`), the data, the seed, the
+    initial weights and `source` (what its labels come from: a run id and its model's sha256, the CAM protocol, ...)."""
+    init = init_id(cfg)
+    loop = {k: v for k, v in id_fields(t).items() if k in LOOP_FIELDS}
+    parts = (kind, settings, loop, data_id_fields(cfg), cfg.seed, ds.fingerprint(), init, source, TRAIN_REVISION)
+    run = Run(Path(runs_dir or default_runs_dir()) / config_hash(*parts))
+    return run, dict(kind=kind, settings=settings, loop=loop, seed=cfg.seed, fingerprint=ds.fingerprint(), init=init, source=source,
+                     revision=TRAIN_REVISION, config=dataclasses.asdict(cfg))
+
+def fit(make_task: Callable[[], Task], device: str = 'auto', progress: bool = True, kill_after: int | None = None) -> Path:
+    """Train (or resume, or reuse) the run of the task `make_task()` (made once this process knows its rank: rank 0 first,
+    so that what it generates, data or cached labels, is there for the others); returns the run folder holding model.pt,
+    metrics.csv and done.json. Under torchrun, N processes train it together (`08b_distributed`): each computes its slice
+    of the global batch, rank 0 writes. `kill_after=k` sends SIGKILL to this process (rank 0) after step k (tests use it to
+    prove that resuming is exact)."""
+    d, dev = init_distributed(device)
+    with main_first(d): task = make_task()
+    t, run, cfg = task.t, task.run, task.cfg
     part = d.batch_slice(t.batch_size)
-    with main_first(d):                                    # rank 0 generates a missing synthetic dataset, the others then read it
-        ds = open_split(cfg, cfg.data.train_split, with_mask=False)
-    run = Run.of(cfg, ds.fingerprint(), init_id(cfg), runs_dir)
     with run.lock() if d.main else contextlib.nullcontext():
         if broadcast(run.is_finished() if d.main else None, d): return run.path
-        model, init = build_model(cfg, ds.classes)
+        with main_first(d): task.prepare()                 # rank 0 makes what is missing, the others then find it
+        model = task.build()
         model.backbone.freeze(t.frozen)                    # before the optimiser: its groups hold trainable parameters only
-        if d.main: run.write_config(cfg, ds.fingerprint(), init)
+        if d.main: write_json(run.config_file, task.record, default=list)
         model.to(dev, memory_format=torch.channels_last if t.channels_last else torch.preserve_format)
         if dev.type == 'cuda': torch.backends.cudnn.benchmark = True   # fixed crop size: cuDNN picks its fastest kernels once
         opt = make_optimizer(model, t)
@@ -182,20 +267,20 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
             start, rows, spent = state['step'], state['metrics'], state['seconds']
             if d.main: print(f'resuming run {run.id} from step {start}' + (f' with {d.world} processes' if d.world > 1 else ''))
         if t.freeze_bn: model.backbone.freeze_bn()          # before DDP, which expects a gradient for every parameter that requires one
-        step_losses = wrap_ddp(StepLosses(model, t, amp), d, dev, find_unused=not t.pcm, sync_bn=not t.freeze_bn)
+        step_losses = wrap_ddp(task.losses(model, amp), d, dev, find_unused=task.find_unused, sync_bn=not t.freeze_bn)
         t0 = time.perf_counter()
         bar = progress_bar(range(start, t.max_steps), initial=start, total=t.max_steps, desc=f'train {run.id}', disable=not (progress and d.main))
-        batches = step_batches(ds, cfg.seed, t, start, part, pin=dev.type == 'cuda')
+        batches = step_batches(task.batch, t, start, part, pin=dev.type == 'cuda')
         fmt = torch.channels_last if t.channels_last else torch.preserve_format
         with global_batch_dropout(model, part, t.batch_size):
-            for step, (img, label) in zip(bar, batches):
+            for step, (img, *targets) in zip(bar, batches):
                 model.train()
                 if t.freeze_bn: model.backbone.freeze_bn()
                 set_lr(opt, t, step)
                 torch.manual_seed(cfg.seed * 1_000_003 + step)   # dropout: a pure function of (seed, step)
-                losses = step_losses(img.to(dev, non_blocking=True, memory_format=fmt), label.to(dev, non_blocking=True))
+                losses = step_losses(img.to(dev, non_blocking=True, memory_format=fmt), *(y.to(dev, non_blocking=True) for y in targets))
                 values = mean_over_ranks({k: v.item() for k, v in losses.items()}, d, dev)   # the global batch's losses
-                _check_finite(values, step + 1, run, cfg)
+                _check_finite(values, step + 1, task)
                 opt.zero_grad()
                 if scaler: scaler.scale(losses['loss']).backward(); scaler.step(opt); scaler.update()
                 else: losses['loss'].backward(); opt.step()
@@ -209,6 +294,11 @@ def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | N
         secs = spent + time.perf_counter() - t0
         if d.main:
             run.finish(model.state_dict(), steps=t.max_steps, train_seconds=round(secs, 1), final=dict(rows[-1]),
-                       val_f1=val_f1(model, cfg, dev), world_size=d.world)
+                       **task.finish(model, dev), world_size=d.world)
         barrier(d)                                          # every rank returns a finished run
     return run.path
+
+def train(cfg: Config, runs_dir=None, progress: bool = True, kill_after: int | None = None) -> Path:
+    """Train (or resume, or reuse) the CAM network of `cfg` under `runs_dir` (default `paths.runs_dir()`); returns
+    runs_dir/<run-id> holding model.pt, metrics.csv and done.json (`fit` of `cam_task`)."""
+    return fit(lambda: cam_task(cfg, runs_dir), cfg.device, progress, kill_after)
