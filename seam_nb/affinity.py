@@ -20,7 +20,7 @@ from .config import Config, SeamError
 from .crf import crf_dir, crf_label, crf_labels, read_label_png
 from .data.voc import open_split
 from .infer import CamSpec
-from .runs import Run, RunError, backbone_architecture, initial_backbone
+from .runs import Run, RunError, backbone_architecture, initial_backbone, weights_id
 from .train import Task, dense_batch, fit, task_run
 
 # %% auto #0
@@ -109,11 +109,12 @@ class AffinityNet(nn.Module):
 # %% ../nbs/13a_affinity.ipynb #af12b524
 def seed_label_dirs(cfg: Config, cam_run, spec: CamSpec, progress: bool = True, compute: bool = True) -> tuple[Path, Path]:
     """(folder of the `aff_la` CRF labels, folder of the `aff_ha` ones) of the CAMs `spec` of the finished run `cam_run`
-    on every image of the train split (`13_crf` caches next to the cached CAMs), computed where missing unless not `compute`."""
+    on the first `aff_images` images of the train split (0: all; `13_crf` caches next to the cached CAMs), computed where
+    missing unless not `compute`."""
     a, e = cfg.affinity, cfg.eval
     dirs = []
     for alpha in (a.aff_la, a.aff_ha):
-        ds, cache, cams = run_cams(cfg, cam_run, spec, cfg.data.train_split, progress, max_images=0, with_mask=False)
+        ds, cache, cams = run_cams(cfg, cam_run, spec, cfg.data.train_split, progress, max_images=a.aff_images, with_mask=False)
         if compute:
             for _ in crf_labels(ds, cams, cache, alpha, e.crf_iters, progress=progress, ref_size=e.crf_ref_size): pass
         dirs.append(crf_dir(cache, alpha, e.crf_iters, e.crf_ref_size))
@@ -141,10 +142,10 @@ class AffinityLosses(nn.Module):
         return affinity_loss(pair_affinity(feat, self.radius), *pair_labels(lab, self.radius))
 
 def cam_source(cam_run, spec: CamSpec) -> dict:
-    "What labels made from the CAMs of a finished run depend on: its id, its weights' sha256 and the CAM protocol."
+    "What labels made from the CAMs of a finished run depend on: its id, its weights (`runs.weights_id`) and the CAM protocol."
     r = Run(cam_run)
     if not r.is_finished(): raise RunError(r.path, 'is not a finished CAM run', 'train it first (seam-nb train with the same options)')
-    return dict(cam_run=r.id, cam_model=r.info()['model_sha256'][:16], cams=dataclasses.asdict(spec))
+    return dict(cam_run=r.id, cam_weights=weights_id(r.path), cams=dataclasses.asdict(spec))
 
 def affinity_task(cfg: Config, cam_run, spec: CamSpec | None = None, runs_dir=None, progress: bool = True) -> Task:
     """AffinityNet as a `Task` for `fit`: trained on the confident labels of the CAMs `spec` (default: the preset's
@@ -153,6 +154,7 @@ def affinity_task(cfg: Config, cam_run, spec: CamSpec | None = None, runs_dir=No
     spec = spec or CamSpec.of(cfg, use_pcm=cfg.train.pcm)
     t = dataclasses.replace(cfg.train, batch_size=a.aff_batch, max_steps=a.aff_steps, lr=a.aff_lr)
     ds = open_split(cfg, cfg.data.train_split, with_mask=False)
+    if a.aff_images: ds.ids = ds.ids[:a.aff_images]                      # before the fingerprint: the run id names the subset
     source = dict(cam_source(cam_run, spec), crf_iters=e.crf_iters, crf_ref_size=e.crf_ref_size)
     settings = {k: v for k, v in dataclasses.asdict(a).items() if k.startswith('aff_')}   # the walk's rw_* do not shape the weights
     run, record = task_run('affinity', cfg, t, ds, settings, source, runs_dir)

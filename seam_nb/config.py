@@ -178,8 +178,10 @@ class AffinityConfig:
     aff_la: float = F(4.0, 'CRF background power α whose foreground is confident (low α: a strong background)', '4 (code: infer_SEAM.py)', lo=0.0)
     aff_ha: float = F(24.0, 'CRF background power α whose background is confident (high α: a weak background)', '24 (code)', lo=0.0)
     aff_radius: int = F(5, 'pixel pairs within this radius on the feature map are labelled and learnt', '5 (code)', lo=2, hi=12)
+    aff_images: int = F(500, 'AffinityNet learns from the first N train images (0 = all; cpu: 500 of 1,500, the cost of their '
+                         'multi-scale CAMs and CRFs on 2 cores)', '0 (all 10,582 of train_aug)', lo=0)
     aff_batch: int = F(8, 'images per AffinityNet training step', '8 (code)', lo=1)
-    aff_steps: int = F(600, 'AffinityNet training steps (cpu: 600 of 8 = 3.2 epochs, the CPU budget)', '10,582 (8 epochs of train_aug at batch 8)', lo=1)
+    aff_steps: int = F(600, 'AffinityNet training steps (cpu: 600 of 8 = 9.6 epochs of its 500 images, the CPU budget)', '10,582 (8 epochs of train_aug at batch 8)', lo=1)
     aff_lr: float = F(0.01, 'AffinityNet base learning rate (poly schedule; new layers x lr_mult_new)', '0.01 (code; the PSA README: 0.1)', lo=0.0)
     rw_alpha: float = F(6.0, "background power of the CAM the walk starts from: (1 - max_c cam_c) ** rw_alpha", '6 (code: infer_aff.py; PSA: 16)', lo=0.0)
     rw_beta: float = F(8.0, 'affinities raised to β before the transition matrix is normalised', '8 (code)', lo=0.0)
@@ -188,8 +190,10 @@ class AffinityConfig:
 @dataclass(frozen=True)
 class SegmentConfig:
     "The segmentation network retrained on pseudo labels (13c): the step a user deploys. The rest of the loop is `train`'s."
+    seg_images: int = F(500, 'the segmentation network learns from the first N train images (0 = all; cpu: 500, as aff_images: '
+                         'their pseudo labels need their CAMs), with pseudo labels or ground truth alike', '0 (all of train_aug)', lo=0)
     seg_batch: int = F(8, 'images per segmentation training step', '10 (DeepLab-v1) [UNVERIFIED for SEAM]', lo=1)
-    seg_steps: int = F(600, 'segmentation training steps (cpu: 600 of 8 = 3.2 epochs, the CPU budget)', '20,000 (DeepLab-v1 on train_aug) [UNVERIFIED for SEAM]', lo=1)
+    seg_steps: int = F(600, 'segmentation training steps (cpu: 600 of 8 = 9.6 epochs of its 500 images, the CPU budget)', '20,000 (DeepLab-v1 on train_aug) [UNVERIFIED for SEAM]', lo=1)
     seg_lr: float = F(0.01, 'segmentation base learning rate (poly schedule; the head x lr_mult_new; cpu: the CAM network\'s 0.01, '
                       'for 600 steps instead of 20,000)', '0.001 (DeepLab-v1; head 10x: issue #11)', lo=0.0)
 
@@ -302,7 +306,7 @@ _RULES = {SynthConfig: (_check_synth,), TrainConfig: (_check_train,), EvalConfig
 PRESETS = {
     'smoke': dict(n_train=24, n_val=8, img_size=64, batch_size=4, max_steps=4, crop_size=64, resize_long=(56, 88),
                   ckpt_every=2, scales=(1.0, 0.5), thr_step=0.05, pre_steps=3, pre_batch=4, pre_size=48, min_val_f1=0.0,
-                  aff_batch=4, aff_steps=4, aff_radius=4, seg_batch=4, seg_steps=4),
+                  aff_images=0, aff_batch=4, aff_steps=4, aff_radius=4, seg_images=0, seg_batch=4, seg_steps=4),
     'cpu': dict(obj_scale=(0.45, 0.95), mark_prob=0.6, clutter_max=8, body_style=1.0, body_distractors=1.0, body_min=0.6,
                 bg_colour=0.5, part_prob=1.0, part_level=0.6, edge_soft=1.5, weights='weights/calibration/resnet18s-parts128.pt',
                 output_stride=4, crf_ref_size=500, min_val_f1=0.85),
@@ -310,7 +314,7 @@ PRESETS = {
                   max_steps=10576, crop_size=448, resize_long=(448, 768), er_scale=0.3, momentum=5e-4,
                   frozen='conv1a,b2,b2_1,b2_2', pad='mean',
                   min_pool_loss=True, ckpt_every=1000, num_workers=8, eval_images=0, min_val_f1=0.0,
-                  aff_steps=10582, seg_batch=10, seg_steps=20000, seg_lr=0.001),
+                  aff_images=0, aff_steps=10582, seg_images=0, seg_batch=10, seg_steps=20000, seg_lr=0.001),
 }
 
 def field_index() -> dict:

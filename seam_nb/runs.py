@@ -23,8 +23,8 @@ from .pretrain import load_pretrained
 # %% auto #0
 __all__ = ['TRAIN_REVISION', 'NOT_IN_RUN_ID', 'MANIFEST_FORMAT', 'RunError', 'TrainingDiverged', 'weights_path', 'init_id',
            'initial_backbone', 'build_model', 'backbone_architecture', 'architecture', 'save_torch', 'data_id_fields',
-           'run_id', 'run_id_parts', 'state_digest', 'Run', 'model_from_state', 'load_run', 'read_manifest',
-           'write_manifest']
+           'run_id', 'run_id_parts', 'state_digest', 'Run', 'weights_id', 'model_from_state', 'load_run',
+           'read_manifest', 'write_manifest']
 
 # %% ../nbs/08a_runs.ipynb #26e40cdd
 class RunError(SeamError):
@@ -230,11 +230,14 @@ class Run:
 
     def restore(self, file: Path, sha256: str, cfg: Config, fingerprint: str, init: str, **info) -> dict:
         "Finish this run from a committed float16 checkpoint `file` (checked against `sha256`) as float32 weights; `info` goes to done.json."
+        return self.restore_record(file, sha256, self.config_record(cfg, fingerprint, init), **info)
+    def restore_record(self, file: Path, sha256: str, record: dict, **info) -> dict:
+        "`restore` with config.json's content `record` given (any network's run: `09_train.Task.record`)."
         if not Path(file).is_file() or sha256_file(file) != sha256:
             raise WeightsError(file, f'committed checkpoint of run {self.id} is missing or corrupt (sha256 mismatch)',
                                'restore it with `git checkout -- checkpoints`, or retrain with `make reproduce FROM_SCRATCH=1`')
         state = {k: (v.float() if v.is_floating_point() else v) for k, v in read_state_dict(file, 'committed checkpoint').items()}
-        self.write_config(cfg, fingerprint, init)
+        write_json(self.config_file, record, default=list)
         return self.finish(state, **info)
 
     # -- reading ------------------------------------------------------------------------------------------------------
@@ -244,6 +247,13 @@ class Run:
             raise RunError(self.path, 'the run has not finished (no valid model.pt and done.json)',
                            'call train(cfg) or ensure_run(cfg) to finish it (`seam-nb train` with the same options)')
         return model_from_state(cfg, classes, read_state_dict(self.model_file, 'trained model'), self.model_file)
+
+def weights_id(run) -> str:
+    """An id of a finished run's weights that survives export and restore: the `state_digest` of its tensors rounded to
+    float16 (what a committed checkpoint holds, bit for bit), 16 hex digits. A network trained on labels made by this run
+    hashes it into its own run id, so a chain of runs is found again from restored checkpoints."""
+    state = read_state_dict(Run(run).model_file, 'trained model')
+    return state_digest({k: v.half() if v.is_floating_point() else v for k, v in state.items()})[:16]
 
 def model_from_state(cfg: Config, classes: tuple, state: dict, path) -> SEAM:
     "The model (eval mode) of `cfg` holding `state` (read from `path`, float16 promoted); a `RunError` naming `path` when it does not fit."

@@ -24,7 +24,7 @@ from .evaluate import gt_mask
 from .infer import CamSpec, rescale_image
 from .paths import progress_bar
 from .random_walk import evaluate_labels, rw_pseudo_labels
-from .runs import Run, RunError, backbone_architecture, initial_backbone
+from .runs import Run, RunError, backbone_architecture, initial_backbone, weights_id
 from .train import Task, dense_batch, fit, task_run
 
 # %% auto #0
@@ -85,15 +85,17 @@ def segment_task(cfg: Config, labels='gt', runs_dir=None, progress: bool = True)
     if isinstance(labels, str):
         if labels != 'gt': raise ValueError(f"segment_task: labels {labels!r} is 'gt' or (AffinityNet run, CAM run[, CamSpec])")
         ds = open_split(cfg, cfg.data.train_split)                  # with its masks: the fully supervised upper bound
+        if s.seg_images: ds.ids = ds.ids[:s.seg_images]
         source, dense, prepare = dict(labels='ground truth'), partial(gt_mask, ds), lambda: None
     else:
         aff_run, cam_run, spec = (*labels, None)[:3]
         spec = spec or CamSpec.of(cfg, use_pcm=cfg.train.pcm)
         ds = open_split(cfg, cfg.data.train_split, with_mask=False)
-        walk = lambda: rw_pseudo_labels(cfg, aff_run, cam_run, spec, cfg.data.train_split, progress, max_images=0, with_mask=False)
+        if s.seg_images: ds.ids = ds.ids[:s.seg_images]
+        walk = lambda: rw_pseudo_labels(cfg, aff_run, cam_run, spec, cfg.data.train_split, progress, max_images=s.seg_images, with_mask=False)
         a, r = Run(aff_run), cfg.affinity
         if not a.is_finished(): raise RunError(a.path, 'is not a finished AffinityNet run', 'train it first (`train_affinity`, `seam-nb affinity`)')
-        source = dict(cam_source(cam_run, spec), labels='random walk', aff_run=a.id, aff_model=a.info()['model_sha256'][:16],
+        source = dict(cam_source(cam_run, spec), labels='random walk', aff_run=a.id, aff_weights=weights_id(a.path),
                       rw_alpha=r.rw_alpha, rw_beta=r.rw_beta, rw_logt=r.rw_logt)
         dense = partial(read_pseudo_label, walk()[0])
         prepare = lambda: [None for _ in walk()[1]]
