@@ -16,7 +16,8 @@ from .config import PRESETS, SECTIONS, ConfigError, Config, SeamError, get_confi
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_config', 'cmd_synth', 'cmd_check_data', 'cmd_pretrain', 'cmd_train',
-           'cmd_infer', 'cmd_evaluate', 'cmd_reproduce', 'cmd_grid', 'cmd_export_checkpoints', 'build_parser', 'main']
+           'cmd_infer', 'cmd_affinity', 'cmd_segment', 'cmd_evaluate', 'cmd_reproduce', 'cmd_grid',
+           'cmd_export_checkpoints', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #6f9616dc
 def add_config_options(p: argparse.ArgumentParser):
@@ -108,6 +109,35 @@ def cmd_infer(a):
           + (f"; + dense CRF: mIoU {crf['miou']:.2f} %" if crf else '')
           + f" [{time.perf_counter() - t0:.1f} s, {d.world} process{'es' if d.world > 1 else ''}; CAMs cached in {res['cache'].dir}]")
 
+def _check_source(name: str, option: str, *extra):
+    from seam_nb.checkpoints import ZOO
+    if name not in (*extra, *ZOO): raise ConfigError(f"{option}: {name!r} is not one of {', '.join(map(repr, (*extra, *ZOO)))}")
+
+def cmd_affinity(a):
+    from seam_nb.checkpoints import ensure_pipeline
+    from seam_nb.random_walk import evaluate_rw
+    cfg = config_from_args(a)
+    _check_source(a.cam, '--cam')
+    t0 = time.perf_counter()
+    runs = ensure_pipeline(cfg, a.cam, cfg.seed, stages=('affinity',), runs_dir=a.out or None)
+    res = evaluate_rw(runs['cfg'], runs['affinity'], runs['cam'], split=a.split or None)
+    print(f"AffinityNet run {runs['affinity'].name} on the CAMs of {a.cam} (run {runs['cam'].name}): random-walk pseudo labels of "
+          f"{a.split or cfg.data.eval_split} ({res['images']} images): mIoU {res['miou']:.2f} % (mFN {res['mfn']:.3f}, mFP {res['mfp']:.3f}) "
+          f"[{time.perf_counter() - t0:.1f} s; labels in {res['dir']}]")
+
+def cmd_segment(a):
+    from seam_nb.checkpoints import ensure_pipeline
+    from seam_nb.segment import evaluate_segment
+    cfg = config_from_args(a)
+    _check_source(a.labels, '--labels', 'gt')
+    t0 = time.perf_counter()
+    runs = ensure_pipeline(cfg, a.labels, cfg.seed, runs_dir=a.out or None)
+    scales = tuple(float(s) for s in a.test_scales.split(',')) if a.test_scales else (1.0,)
+    res = evaluate_segment(runs['cfg'], runs['segment'], a.split, scales, a.test_flip)
+    what = 'the ground truth' if a.labels == 'gt' else f'the random-walk pseudo labels of {a.labels}'
+    print(f"segmentation run {runs['segment'].name} trained on {what}: {a.split} ({res['images']} images): mIoU {res['miou']:.2f} % "
+          f"(mFN {res['mfn']:.3f}, mFP {res['mfp']:.3f}) [{time.perf_counter() - t0:.1f} s; predictions in {res['dir']}]")
+
 def cmd_evaluate(a):
     from seam_nb.data.voc import dataset_root
     from seam_nb.evaluate import evaluate_pngs, sweep_cam_dir, thresholds, best
@@ -185,6 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
     s.add_argument('--split', default='', help='split to infer and score (default: eval_split)')
     s.add_argument('--crf', action='store_true', help='also refine the CAMs with dense CRF (eval.crf_alpha, crf_iters) and score them')
+    s = add('affinity', cmd_affinity, 'train (or restore, or reuse) AffinityNet on the CAMs of a zoo model and score its random-walk '
+                                      'pseudo labels (the aff_* and rw_* options)')
+    s.add_argument('--cam', default='seam', help='the zoo CAM model whose CAMs it learns from (default: seam; e.g. baseline)')
+    s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
+    s.add_argument('--split', default='', help='split whose pseudo labels are scored (default: eval_split)')
+    s = add('segment', cmd_segment, 'train (or restore, or reuse) the segmentation network on the pseudo labels of a zoo model '
+                                    '(AffinityNet + random walk, trained as needed) or on the ground truth, and score it (the seg_* options)')
+    s.add_argument('--labels', default='seam', help="'gt' (the fully supervised upper bound) or the zoo CAM model whose pseudo labels it learns from (default: seam)")
+    s.add_argument('--out', default='', help='runs folder (default: $SEAM_NB_RUNS or runs/ in the repository)')
+    s.add_argument('--split', default='val', help='split to segment and score (default: val)')
+    s.add_argument('--test-scales', default='', help='test scales of the segmentation network, e.g. 0.5,1,1.5 (default: 1)')
+    s.add_argument('--test-flip', action='store_true', help='also average each test scale with its mirror')
     s = add('evaluate', cmd_evaluate, 'score label PNGs (--pred-dir) or sweep the background threshold over CAM files (--cam-dir)')
     s.add_argument('--voc-root', default='', help='VOC-layout root with SegmentationClass/ (default: the configured dataset)')
     s.add_argument('--split', default='', help='split whose ground truth is used (default: eval_split)')
