@@ -222,10 +222,11 @@ def export_task(run: Path, name: str, cfg: Config, command: str, d: Path | None 
         steps=done['steps'], final=done['final'], command=command))
 
 def export_pipeline(cfg: Config, seed: int, sources=PIPELINE_SOURCES + ('gt',), progress: bool = True) -> list[dict]:
-    "Train (from the committed CAM networks, or reuse) and export every pipeline network of `sources` at `seed`."
+    """Train (or reuse trained runs: restored ones are retrained, as `from_scratch`) and export every pipeline network of
+    `sources` at `seed`, the CAM networks included."""
     out = []
     for src in sources:
-        runs = ensure_pipeline(cfg, src, seed, progress=progress)
+        runs = ensure_pipeline(cfg, src, seed, from_scratch=True, progress=progress)
         for stage in ('affinity', 'segment'):
             if stage in runs:
                 out.append(export_task(runs[stage], f'{stage}:{src}', runs['cfg'], pipeline_command(stage, src, cfg.preset, seed)))

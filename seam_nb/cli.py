@@ -177,10 +177,13 @@ def cmd_grid(a):
 
 def cmd_export_checkpoints(a):
     from seam_nb.calibration import design_config
-    from seam_nb.checkpoints import ensure_run, export_checkpoint, export_plan, model_config
+    from seam_nb.checkpoints import ensure_run, export_checkpoint, export_pipeline, export_plan, model_config
     from seam_nb.reports import report_models
     cfg = config_from_args(a)
     models = report_models(a.reports, cfg.preset)
+    # 'affinity:<source>', 'segment:<source>': the pipeline report's networks, exported after the CAM networks they learn from
+    chains = sorted({(name.partition(':')[2], seed) for name, seed in models if name.startswith(('affinity:', 'segment:'))}, key=lambda x: (x[1], x[0]))
+    models = [(name, seed) for name, seed in models if not name.startswith(('affinity:', 'segment:'))]
     if not models: raise ConfigError(f'{a.reports}: no report of preset {cfg.preset!r} lists the models it used (meta.json); '
                                      f'run `seam-nb reproduce --preset {cfg.preset}` first (make reproduce)')
     # 'design:<name>': the CAM baseline of a calibration design (reports/calibration), else a zoo model
@@ -191,6 +194,9 @@ def cmd_export_checkpoints(a):
         run = ensure_run(mcfg, name, from_scratch=True)
         e = export_checkpoint(run, name, mcfg)
         print(f"{name} seed {seed}: run {run.name}, {e['train_seconds']:.0f} s of training -> checkpoints/{e['file']}")
+    for source, seed in chains:   # trained on the exported CAM networks as restored (their float16 weights: the committed chain)
+        for e in export_pipeline(cfg, seed, (source,)):
+            print(f"{e['name']} seed {seed}: {e['train_seconds']:.0f} s of training -> checkpoints/{e['file']}")
 
 # %% ../nbs/99_cli.ipynb #193f8a93
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .calibration import benchmark_caveats
 from .cams import evaluate_cams
-from .checkpoints import ensure_run, model_config
+from .checkpoints import ensure_pipeline, ensure_run, model_config
 from .config import ConfigError, SeamError, field_index, get_config, resolve_device, to_flat
 from .data.voc import dataset_root, open_split
 from .infer import CamSpec
@@ -32,7 +32,7 @@ __all__ = ['REPORTS', 'STAGE_ENV', 'ReportError', 'ClassifierRefused', 'ReportFa
            'write_index', 'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #91346d7f
-REPORTS = ('data', 'calibration', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance')   # in running order
+REPORTS = ('data', 'calibration', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance', 'pipeline')   # in running order
 
 class ReportError(SeamError):
     "A report notebook stopped on a user error (missing data, corrupt checkpoint, ...): the message is that error's line."
@@ -351,6 +351,14 @@ class Report:
         self.models.append((model, int(seed), run.name))
         return mcfg, run
 
+    def pipeline(self, source: str, seed: int, from_scratch: bool = False) -> dict:
+        """`checkpoints.ensure_pipeline` of zoo CAM model `source` (or 'gt') at `seed`: the CAM, AffinityNet and segmentation
+        runs, each remembered for meta.json ('affinity:<source>', 'segment:<source>'); the CAM network is gated as in `run`."""
+        runs = ensure_pipeline(self.cfg, source, seed, from_scratch=from_scratch)
+        if 'cam' in runs:
+            self._gate(source, seed, runs['cam']); self.models.append((source, int(seed), runs['cam'].name))
+        self.models += [(f'{stage}:{source}', int(seed), runs[stage].name) for stage in ('affinity', 'segment') if stage in runs]
+        return runs
     def _gate(self, model: str, seed: int, run):
         "`classifier_gate` once per (model, seed) of this report (before it is recorded in `models`)."
         if any((m, s) == (model, int(seed)) for m, s, _ in self.models): return

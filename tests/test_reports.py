@@ -32,7 +32,8 @@ FILES = {'calibration': ('table.md', 'table.csv', 'crf_regions.csv', 'designs.pn
          'multiscale': ('table.md', 'table.csv', 'curves.png', 'meta.json'),
          'ablation': ('table.md', 'table.csv', 'examples.png', 'meta.json'),
          'scale_range': ('table.md', 'table.csv', 'ranges.png', 'meta.json'),
-         'equivariance': ('table.md', 'table.csv', 'consistency.csv', 'consistency.png', 'fig1.png', 'meta.json')}
+         'equivariance': ('table.md', 'table.csv', 'consistency.csv', 'consistency.png', 'fig1.png', 'meta.json'),
+         'pipeline': ('table.md', 'table.csv', 'stages.png', 'examples.png', 'meta.json')}
 
 
 def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch):
@@ -66,6 +67,10 @@ def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch
     # the headline tables aggregate the seeds asked for
     loc = (tmp_path / 'reports' / 'localization' / 'table.md').read_text()
     assert ' ± ' in loc and '(2 seeds)' in loc
+    # the pipeline: every stage of both CAM models and the ground-truth upper bound, each network named in meta.json
+    pipe = json.loads((tmp_path / 'reports' / 'pipeline' / 'meta.json').read_text())
+    assert {m['model'] for m in pipe['models']} >= {'affinity:seam', 'segment:seam', 'affinity:baseline', 'segment:baseline', 'segment:gt'}
+    assert 'segmentation on ground truth' in (tmp_path / 'reports' / 'pipeline' / 'table.md').read_text()
 
 
 def test_reproduce_rejects_unknown_parameters(tmp_path):
