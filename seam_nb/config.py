@@ -181,7 +181,7 @@ class AffinityConfig:
     aff_images: int = F(500, 'AffinityNet learns from the first N train images (0 = all; cpu: 500 of 1,500, the cost of their '
                          'multi-scale CAMs and CRFs on 2 cores)', '0 (all 10,582 of train_aug)', lo=0)
     aff_batch: int = F(8, 'images per AffinityNet training step', '8 (code)', lo=1)
-    aff_steps: int = F(600, 'AffinityNet training steps (cpu: 600 of 8 = 9.6 epochs of its 500 images, the CPU budget)', '10,582 (8 epochs of train_aug at batch 8)', lo=1)
+    aff_steps: int = F(300, 'AffinityNet training steps (cpu: 300 of 8 = 4.8 epochs of its 500 images, the CPU budget)', '10,582 (8 epochs of train_aug at batch 8)', lo=1)
     aff_lr: float = F(0.01, 'AffinityNet base learning rate (poly schedule; new layers x lr_mult_new)', '0.01 (code; the PSA README: 0.1)', lo=0.0)
     rw_alpha: float = F(6.0, "background power of the CAM the walk starts from: (1 - max_c cam_c) ** rw_alpha", '6 (code: infer_aff.py; PSA: 16)', lo=0.0)
     rw_beta: float = F(8.0, 'affinities raised to β before the transition matrix is normalised', '8 (code)', lo=0.0)
@@ -193,9 +193,9 @@ class SegmentConfig:
     seg_images: int = F(500, 'the segmentation network learns from the first N train images (0 = all; cpu: 500, as aff_images: '
                          'their pseudo labels need their CAMs), with pseudo labels or ground truth alike', '0 (all of train_aug)', lo=0)
     seg_batch: int = F(8, 'images per segmentation training step', '10 (DeepLab-v1) [UNVERIFIED for SEAM]', lo=1)
-    seg_steps: int = F(600, 'segmentation training steps (cpu: 600 of 8 = 9.6 epochs of its 500 images, the CPU budget)', '20,000 (DeepLab-v1 on train_aug) [UNVERIFIED for SEAM]', lo=1)
+    seg_steps: int = F(300, 'segmentation training steps (cpu: 300 of 8 = 4.8 epochs of its 500 images, the CPU budget)', '20,000 (DeepLab-v1 on train_aug) [UNVERIFIED for SEAM]', lo=1)
     seg_lr: float = F(0.01, 'segmentation base learning rate (poly schedule; the head x lr_mult_new; cpu: the CAM network\'s 0.01, '
-                      'for 600 steps instead of 20,000)', '0.001 (DeepLab-v1; head 10x: issue #11)', lo=0.0)
+                      'for 300 steps instead of 20,000)', '0.001 (DeepLab-v1; head 10x: issue #11)', lo=0.0)
 
 # %% ../nbs/00_config.ipynb #4ef7e1dc
 SECTIONS = {'data': DataConfig, 'synth': SynthConfig, 'pretrain': PretrainConfig, 'train': TrainConfig, 'infer': InferConfig, 'eval': EvalConfig,

@@ -22,8 +22,8 @@ from .infer import CamSpec
 from .paths import progress_bar
 
 # %% auto #0
-__all__ = ['BETA', 'LOGT', 'RW_ALPHA', 'RADIUS', 'dense_affinity', 'transition', 'with_rw_background', 'random_walk', 'rw_labels',
-           'rw_dir', 'rw_pseudo_labels', 'evaluate_labels', 'evaluate_rw']
+__all__ = ['BETA', 'LOGT', 'RW_ALPHA', 'RADIUS', 'dense_affinity', 'one_step', 'transition', 'with_rw_background', 'random_walk',
+           'rw_labels', 'rw_dir', 'rw_pseudo_labels', 'evaluate_labels', 'evaluate_rw']
 
 # %% ../nbs/13b_random_walk.ipynb #c8885a8a
 BETA, LOGT, RW_ALPHA, RADIUS = 8, 6, 6.0, 5   # official infer_aff.py defaults (radius: resnet38_aff.Net)
@@ -42,10 +42,14 @@ def dense_affinity(feat: torch.Tensor, radius: int = RADIUS) -> torch.Tensor:
         aff[i, j] = a; aff[j, i] = a
     return aff
 
-def transition(aff: torch.Tensor, beta: float = BETA, logt: int = LOGT) -> torch.Tensor:
-    "T^(2^logt) of the column-normalised element-wise power aff^beta (hw, hw): column j = where pixel j's score comes from."
+def one_step(aff: torch.Tensor, beta: float = BETA) -> torch.Tensor:
+    "T: the column-normalised element-wise power aff^beta (hw, hw); column j = where pixel j's score comes from in one step."
     t = aff ** beta
-    t = t / t.sum(0, keepdim=True)
+    return t / t.sum(0, keepdim=True)
+
+def transition(aff: torch.Tensor, beta: float = BETA, logt: int = LOGT) -> torch.Tensor:
+    "T^(2^logt) by `logt` squarings of `one_step`'s T, as the official code computes it."
+    t = one_step(aff, beta)
     for _ in range(logt): t = t @ t
     return t
 
@@ -55,10 +59,15 @@ def with_rw_background(cam_fg: np.ndarray | torch.Tensor, alpha: float = RW_ALPH
     return torch.cat([(1 - cam.max(0, keepdim=True)[0]) ** alpha, cam])
 
 def random_walk(cam: torch.Tensor, aff: torch.Tensor, beta: float = BETA, logt: int = LOGT) -> torch.Tensor:
-    "Walk the scores cam (C, h, w) (background included) along the affinities (h*w, h*w) -> (C, h, w)."
+    """Walk the scores cam (C, h, w) (background included) along the affinities (h*w, h*w) -> (C, h, w): the scores
+    times T^(2^logt), computed as 2^logt products of the C score rows with T — C·2^logt·(hw)² operations instead of the
+    official squarings' logt·(hw)³, the same result up to rounding (measured, one thread, a 32×32 map: 0.03 s to build
+    the affinity matrix and 0.04 s to walk 11 classes)."""
     c, h, w = cam.shape
     if aff.shape != (h * w, h * w): raise ValueError(f'random_walk: affinity {tuple(aff.shape)} does not fit a {h}x{w} map')
-    return (cam.reshape(c, -1).to(aff) @ transition(aff, beta, logt)).reshape(c, h, w)
+    t, v = one_step(aff, beta), cam.reshape(c, -1).to(aff)
+    for _ in range(2 ** logt): v = v @ t
+    return v.reshape(c, h, w)
 
 def rw_labels(cam_fg: np.ndarray, feat: torch.Tensor, size: tuple[int, int], alpha: float = RW_ALPHA, beta: float = BETA,
               logt: int = LOGT, radius: int = RADIUS) -> np.ndarray:

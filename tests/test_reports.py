@@ -38,7 +38,7 @@ FILES = {'calibration': ('table.md', 'table.csv', 'crf_regions.csv', 'designs.pn
 
 def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch):
     monkeypatch.setenv('SEAM_NB_RUNS', str(tmp_path / 'runs'))
-    times = reproduce('smoke', 0, tmp_path / 'reports', seeds='0,1')   # the seeded reports aggregate (the default is seed alone)
+    times = reproduce('smoke', 0, tmp_path / 'reports')
     assert set(times) == set(REPORTS) | {'total'}
     for name, files in FILES.items():
         for f in files:
@@ -64,13 +64,18 @@ def test_reproduce_smoke_writes_every_report_and_the_index(tmp_path, monkeypatch
     assert list(cal.columns[:8]) == ['design', 'chosen', 'c1_ms_gain', 'c2_crf_gain', 'c3_control_gain', 'c4_mfn_minus_mfp',
                                      'c5_min_f1', 'c6_baseline_ms_miou']
     assert cal.chosen.sum() == 1 and not cal[cal.design == 'today'].chosen.any()
-    # the headline tables aggregate the seeds asked for
-    loc = (tmp_path / 'reports' / 'localization' / 'table.md').read_text()
-    assert ' ± ' in loc and '(2 seeds)' in loc
     # the pipeline: every stage of both CAM models and the ground-truth upper bound, each network named in meta.json
     pipe = json.loads((tmp_path / 'reports' / 'pipeline' / 'meta.json').read_text())
     assert {m['model'] for m in pipe['models']} >= {'affinity:seam', 'segment:seam', 'affinity:baseline', 'segment:baseline', 'segment:gt'}
     assert 'segmentation on ground truth' in (tmp_path / 'reports' / 'pipeline' / 'table.md').read_text()
+
+
+def test_seeded_report_aggregates_the_seeds_asked_for(tmp_path, monkeypatch):
+    "The headline tables take `seeds` (reproduce passes it to every seeded report): mean ± std over them."
+    monkeypatch.setenv('SEAM_NB_RUNS', str(tmp_path / 'runs'))
+    meta = run_report('localization', tmp_path, preset='smoke', progress=False, seeds='0,1')
+    loc = (tmp_path / 'localization' / 'table.md').read_text()
+    assert ' ± ' in loc and '(2 seeds)' in loc and meta['params']['seeds'] == '0,1'
 
 
 def test_reproduce_rejects_unknown_parameters(tmp_path):
