@@ -4,7 +4,7 @@
 # A second run skips the install: the stamp below is newer than the files that define the environment.
 # Options: PRESET=smoke|cpu|paper  SEED=0  ROOT=/path/to/VOCdevkit/VOC2012 (paper preset)  PYTHON=/path/to/python3.11
 #          TEST_WORKERS=2 (pytest processes of make test)
-#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model the reports use: ~4.5 h on 2 cores)
+#          FROM_SCRATCH=1 (ignore the committed checkpoints in checkpoints/ and train every model the reports use: ~5.5 h on 2 cores)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
