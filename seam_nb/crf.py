@@ -93,7 +93,7 @@ def read_label_png(f: Path, shape=None) -> np.ndarray | None:
         if shape is not None and lab.shape != tuple(shape): raise ValueError(f'shape {lab.shape} is not {tuple(shape)}')
         return lab
     except Exception as e:   # any decoding error or mismatch: the file is recomputed
-        warnings.warn(f'cached CRF label {f} is unreadable ({type(e).__name__}: {e}); recomputing it')
+        warnings.warn(f'cached label map {f} is unreadable ({type(e).__name__}: {e}); recomputing it')
         return None
 
 def crf_dir(cache, alpha: float, iters: int, ref_size: int) -> Path:

@@ -4,12 +4,13 @@ import torch
 
 from seam_nb.config import get_config
 from seam_nb.data.synth import load_silhouettes, render_scene, scene_rng
+from seam_nb.checkpoints import cam_entries
 from seam_nb.runs import read_manifest, run_id, run_id_parts
 
 
 def test_committed_checkpoint_ids_survive_the_new_knobs():
     "Knobs added at their neutral values leave every committed run id (and its config part) unchanged."
-    man = read_manifest()
+    man = cam_entries()                   # the CAM networks' (the pipeline's networks have a `kind` and their own ids)
     assert man, 'checkpoints/manifest.json lists no checkpoint'
     for rid, e in man.items():
         cfg = get_config(e['preset'], seed=e['seed'], **e['overrides'])

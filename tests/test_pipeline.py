@@ -62,3 +62,16 @@ def test_cli_segment_on_ground_truth(seam_nb_cli, tmp_path):
                         '--out', str(tmp_path / 'runs')], capture_output=True, text=True, env={**os.environ, 'SEAM_NB_PROGRESS': '0'})
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'trained on the ground truth: val (8 images): mIoU' in r.stdout
+
+
+def test_committed_pipeline_chain_points_at_committed_runs():
+    "Each committed AffinityNet learnt from a committed CAM network, each segmentation network from a committed AffinityNet."
+    from seam_nb.runs import read_manifest
+    man = read_manifest()
+    kinds = {rid: e for rid, e in man.items() if 'kind' in e}
+    assert {e['name'] for e in kinds.values()} >= {'affinity:seam', 'affinity:baseline', 'segment:seam', 'segment:baseline', 'segment:gt'}
+    for rid, e in kinds.items():
+        src = e['source']
+        if e['kind'] == 'affinity': assert src['cam_run'] in man and 'kind' not in man[src['cam_run']], e['name']
+        elif src.get('labels') != 'ground truth': assert man[src['aff_run']]['kind'] == 'affinity' and src['cam_run'] in man, e['name']
+        assert e['command'].startswith(f"seam-nb {e['kind']} --preset {e['preset']} --seed {e['seed']}"), e['command']
