@@ -14,13 +14,13 @@ import dataclasses
 from functools import partial
 from pathlib import Path
 
-from .backbone import Backbone, read_state_dict
+from .backbone import Backbone
 from .cams import run_cams
 from .config import Config, SeamError
 from .crf import crf_dir, crf_label, crf_labels, read_label_png
 from .data.voc import open_split
 from .infer import CamSpec
-from .runs import Run, RunError, backbone_architecture, initial_backbone, weights_id
+from .runs import Run, RunError, initial_backbone, load_network, weights_id
 from .train import Task, dense_batch, fit, task_run
 
 # %% auto #0
@@ -174,10 +174,4 @@ def train_affinity(cfg: Config, cam_run, spec: CamSpec | None = None, runs_dir=N
 
 def load_affinity(cfg: Config, run) -> AffinityNet:
     "The trained AffinityNet (eval mode, CPU) of the finished run folder `run`; a `RunError` naming it otherwise."
-    r = Run(run)
-    if not r.is_finished(): raise RunError(r.path, 'is not a finished AffinityNet run', 'train it first (`train_affinity`, `seam-nb affinity`)')
-    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(r.model_file, 'AffinityNet').items()}
-    backbone = backbone_architecture(cfg, state)
-    with torch.device('meta'): net = AffinityNet(backbone)
-    net.load_state_dict(state, assign=True)
-    return net.eval()
+    return load_network(cfg, run, AffinityNet, 'AffinityNet', 'train it first (`train_affinity`, `seam-nb affinity`)')

@@ -23,8 +23,8 @@ from .pretrain import load_pretrained
 # %% auto #0
 __all__ = ['TRAIN_REVISION', 'NOT_IN_RUN_ID', 'MANIFEST_FORMAT', 'RunError', 'TrainingDiverged', 'weights_path', 'init_id',
            'initial_backbone', 'build_model', 'backbone_architecture', 'architecture', 'save_torch', 'data_id_fields',
-           'run_id', 'run_id_parts', 'state_digest', 'Run', 'weights_id', 'model_from_state', 'load_run',
-           'read_manifest', 'write_manifest']
+           'run_id', 'run_id_parts', 'state_digest', 'Run', 'weights_id', 'model_from_state', 'load_network',
+           'load_run', 'read_manifest', 'write_manifest']
 
 # %% ../nbs/08a_runs.ipynb #26e40cdd
 class RunError(SeamError):
@@ -264,6 +264,18 @@ def model_from_state(cfg: Config, classes: tuple, state: dict, path) -> SEAM:
         raise RunError(path, f'does not fit the configuration ({str(e).splitlines()[0][:150]})',
                        'evaluate it with the configuration it was trained with (see config.json next to it)') from None
     return model.eval()
+
+def load_network(cfg: Config, run, build, what: str, fix: str):
+    """The trained network of the finished run folder `run` (eval mode, CPU) for the networks other than the CAM network:
+    `build(backbone)` around `cfg`'s backbone shaped like the weights, on the meta device, then the weights (float16
+    promoted) assigned; a `RunError` naming the folder, with `fix`, when the run is not finished."""
+    r = Run(run)
+    if not r.is_finished(): raise RunError(r.path, f'is not a finished {what} run', fix)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(r.model_file, what).items()}
+    backbone = backbone_architecture(cfg, state)
+    with torch.device('meta'): net = build(backbone)
+    net.load_state_dict(state, assign=True)
+    return net.eval()
 
 def load_run(cfg: Config, run, classes: tuple) -> SEAM:
     "The trained model of the finished run in folder `run` (see `Run.load_model`)."

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .affinity import cam_source
-from .backbone import Backbone, normalize, read_state_dict
+from .backbone import Backbone, normalize
 from .config import Config, SeamError
 from .crf import read_label_png, write_label_png
 from .data.voc import open_split
@@ -24,7 +24,7 @@ from .evaluate import gt_mask
 from .infer import CamSpec, rescale_image
 from .paths import progress_bar
 from .random_walk import evaluate_labels, rw_pseudo_labels
-from .runs import Run, RunError, backbone_architecture, initial_backbone, weights_id
+from .runs import Run, RunError, initial_backbone, load_network, weights_id
 from .train import Task, dense_batch, fit, task_run
 
 # %% auto #0
@@ -113,13 +113,8 @@ def train_segment(cfg: Config, labels='gt', runs_dir=None, progress: bool = True
 
 def load_segnet(cfg: Config, run, n_classes: int) -> SegNet:
     "The trained segmentation network (eval mode, CPU) of the finished run folder `run`; a `RunError` naming it otherwise."
-    r = Run(run)
-    if not r.is_finished(): raise RunError(r.path, 'is not a finished segmentation run', 'train it first (`train_segment`, `seam-nb segment`)')
-    state = {k: v.float() if v.is_floating_point() else v for k, v in read_state_dict(r.model_file, 'segmentation network').items()}
-    backbone = backbone_architecture(cfg, state)
-    with torch.device('meta'): net = SegNet(backbone, n_classes)
-    net.load_state_dict(state, assign=True)
-    return net.eval()
+    return load_network(cfg, run, lambda backbone: SegNet(backbone, n_classes), 'segmentation',
+                        'train it first (`train_segment`, `seam-nb segment`)')
 
 # %% ../nbs/13c_segment.ipynb #03baeb66
 @torch.no_grad()
