@@ -150,6 +150,9 @@ def explorer(cfg: Config | None = None, split: str = 'train', runs_dir=None, see
             lab = ex.labels(w['split'].value, iid, cam, w['threshold'].value, w['crf'].value)
         except SeamError as e:
             status.value = f'<b>{e}</b>'; return
+        # the status line first: it names what the picture below shows, so it never describes the previous picture
+        status.value = (f"{name} seed {seed}: CAM {ex.last['how']} in {ex.last['seconds']:.2f} s "
+                        f"(<code>{Path(ex.last['file']).parent.name}</code>)")
         img, gt = ds.load_image(iid), gt_mask(ds, iid)
         c = w['cls'].value
         heat = cam.max(0) if c < 0 else cam[c]
@@ -166,8 +169,6 @@ def explorer(cfg: Config | None = None, split: str = 'train', runs_dir=None, see
             for ax in axes: ax.set_axis_off()
             fig.tight_layout(); plt.show()
             display(ex.iou(w['split'].value, iid, lab).rename(columns=dict(iou='IoU (%)', fn='FN', fp='FP')))
-        status.value = (f"{name} seed {seed}: CAM {ex.last['how']} in {ex.last['seconds']:.2f} s "
-                        f"(<code>{Path(ex.last['file']).parent.name}</code>)")
 
     w['split'].observe(classes_of_image, 'value'); w['image'].observe(classes_of_image, 'value')
     for v in w.values(): v.observe(draw, 'value')

@@ -119,7 +119,8 @@ def test_start_page_and_explorer_in_jupyterlab(lab, screens):
         changes('input scale 1 -> 1.25', out, 'src', lambda: (handle.focus(), page.keyboard.press('ArrowRight')))
         assert 'computed' in status.first.inner_text() or 'cached' in status.first.inner_text()
         changes('method CAM -> Grad-CAM', out, 'src', lambda: page.get_by_role('button', name='Grad-CAM', exact=True).click())
-        assert 'gradcam' in status.first.inner_text()
+        # the explorer writes its status line before the picture; waiting (not reading once) also tolerates a late redraw
+        sync_api.expect(status.first).to_contain_text('gradcam', timeout=60_000)
         errors = [e.inner_text() for e in page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all()]
         assert not [e for e in errors if 'Error' in e or 'Traceback' in e], errors
         assert not status.first.locator('b').count(), status.first.inner_text()   # the explorer's own error line
