@@ -133,7 +133,7 @@ def cmd_segment(a):
     t0 = time.perf_counter()
     runs = ensure_pipeline(cfg, a.labels, cfg.seed, runs_dir=a.out or None)
     scales = tuple(float(s) for s in a.test_scales.split(',')) if a.test_scales else (1.0,)
-    res = evaluate_segment(runs['cfg'], runs['segment'], a.split, scales, a.test_flip)
+    res = evaluate_segment(runs['cfg'], runs['segment'], a.split, scales, a.test_flip, crf=a.test_crf)
     what = 'the ground truth' if a.labels == 'gt' else f'the random-walk pseudo labels of {a.labels}'
     print(f"segmentation run {runs['segment'].name} trained on {what}: {a.split} ({res['images']} images): mIoU {res['miou']:.2f} % "
           f"(mFN {res['mfn']:.3f}, mFP {res['mfp']:.3f}) [{time.perf_counter() - t0:.1f} s; predictions in {res['dir']}]")
@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--split', default='val', help='split to segment and score (default: val)')
     s.add_argument('--test-scales', default='', help='test scales of the segmentation network, e.g. 0.5,1,1.5 (default: 1)')
     s.add_argument('--test-flip', action='store_true', help='also average each test scale with its mirror')
+    s.add_argument('--test-crf', action='store_true', help='refine the predictions with the dense CRF (crf_iters, crf_ref_size)')
     s = add('evaluate', cmd_evaluate, 'score label PNGs (--pred-dir) or sweep the background threshold over CAM files (--cam-dir)')
     s.add_argument('--voc-root', default='', help='VOC-layout root with SegmentationClass/ (default: the configured dataset)')
     s.add_argument('--split', default='', help='split whose ground truth is used (default: eval_split)')

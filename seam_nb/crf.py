@@ -24,24 +24,30 @@ from .infer import CamSpec
 from .paths import progress_bar, sha256_bytes, temp_path
 
 # %% auto #0
-__all__ = ['crf_probs', 'crf_label', 'workers_can_start', 'write_label_png', 'read_label_png', 'crf_dir', 'crf_labels',
-           'evaluate_crf']
+__all__ = ['crf_marginals', 'crf_probs', 'crf_label', 'workers_can_start', 'write_label_png', 'read_label_png', 'crf_dir',
+           'crf_labels', 'evaluate_crf']
 
 # %% ../nbs/13_crf.ipynb #1029e8b8
-def crf_probs(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, gauss_sxy: float = 3,
-              gauss_compat: float = 3, bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10) -> np.ndarray:
-    "CRF marginals (C, H, W) of a normalised CAM (C-1, H, W) on its uint8 image (H, W, 3); channel 0 = background, absent classes 0."
+def crf_marginals(image: np.ndarray, probs: np.ndarray, iters: int = 10, gauss_sxy: float = 3, gauss_compat: float = 3,
+                  bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10) -> np.ndarray:
+    """Dense-CRF marginals (K, H, W) of class probabilities `probs` (K, H, W) on their uint8 image (H, W, 3): unary
+    -log p, the official (PSA/SEAM) Gaussian and bilateral kernels."""
     import pydensecrf.densecrf as dcrf
     from pydensecrf.utils import unary_from_softmax
     h, w = image.shape[:2]
-    present = np.flatnonzero(cam_fg.reshape(len(cam_fg), -1).max(1) > 0)
-    bg = (1 - cam_fg.max(0, keepdims=True)) ** alpha
-    probs = np.concatenate([bg, cam_fg[present]]).astype(np.float32)
     d = dcrf.DenseCRF2D(w, h, len(probs))
-    d.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
+    d.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(np.asarray(probs, np.float32))))
     d.addPairwiseGaussian(sxy=gauss_sxy, compat=gauss_compat)
     d.addPairwiseBilateral(sxy=bi_sxy, srgb=bi_srgb, rgbim=np.array(image, np.uint8, order="C"), compat=bi_compat)
-    q = np.array(d.inference(iters), np.float32).reshape(len(probs), h, w)
+    return np.array(d.inference(iters), np.float32).reshape(len(probs), h, w)
+
+def crf_probs(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, gauss_sxy: float = 3,
+              gauss_compat: float = 3, bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10) -> np.ndarray:
+    "CRF marginals (C, H, W) of a normalised CAM (C-1, H, W) on its uint8 image (H, W, 3); channel 0 = background, absent classes 0."
+    h, w = image.shape[:2]
+    present = np.flatnonzero(cam_fg.reshape(len(cam_fg), -1).max(1) > 0)
+    bg = (1 - cam_fg.max(0, keepdims=True)) ** alpha
+    q = crf_marginals(image, np.concatenate([bg, cam_fg[present]]), iters, gauss_sxy, gauss_compat, bi_sxy, bi_srgb, bi_compat)
     out = np.zeros((len(cam_fg) + 1, h, w), np.float32)
     out[0], out[present + 1] = q[0], q[1:]
     return out

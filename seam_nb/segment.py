@@ -17,7 +17,7 @@ from torch import nn
 from .affinity import cam_source
 from .backbone import Backbone, normalize
 from .config import Config, SeamError
-from .crf import read_label_png, write_label_png
+from .crf import crf_marginals, read_label_png, write_label_png
 from .data.voc import open_split
 from .distributed import init_distributed
 from .evaluate import gt_mask
@@ -118,8 +118,10 @@ def load_segnet(cfg: Config, run, n_classes: int) -> SegNet:
 
 # %% ../nbs/13c_segment.ipynb #03baeb66
 @torch.no_grad()
-def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, device='cpu') -> np.ndarray:
-    "Label map (H, W) uint8 of one uint8 image (H, W, 3): class probabilities averaged over `scales` (and mirrors)."
+def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, device='cpu', crf_iters: int = 0,
+            crf_ref_size: int = 0) -> np.ndarray:
+    """Label map (H, W) uint8 of one uint8 image (H, W, 3): class probabilities averaged over `scales` (and mirrors);
+    `crf_iters` > 0 refines them with that many dense-CRF iterations (`crf.crf_marginals`; `crf_ref_size` as in `crf_label`)."""
     h, w = image.shape[:2]
     total = 0
     for s in scales:
@@ -127,14 +129,20 @@ def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, d
         if flip: x = torch.cat([x, x.flip(-1)])
         p = F.interpolate(net(x).float().softmax(1), (h, w), mode='bilinear', align_corners=False)
         total = total + p[0] + (p[1].flip(-1) if flip else 0)
-    return total.argmax(0).cpu().numpy().astype(np.uint8)
+    if not crf_iters: return total.argmax(0).cpu().numpy().astype(np.uint8)
+    k = max(h, w) / crf_ref_size if crf_ref_size else 1.0
+    probs = (total / total.sum(0, keepdim=True)).cpu().numpy()
+    return crf_marginals(image, probs, crf_iters, gauss_sxy=3 * k, bi_sxy=80 * k).argmax(0).astype(np.uint8)
 
 def segment_split(cfg: Config, seg_run, split: str = 'val', scales=(1.0,), flip: bool = False, progress: bool = True,
-                  max_images: int = 0):
-    "(dataset, folder, iterator of (image id, label map)) of the segmentation run `seg_run` on `split` (first `max_images`, 0 = all); cached."
-    ds = open_split(cfg, split)
+                  max_images: int = 0, crf: bool = False):
+    """(dataset, folder, iterator of (image id, label map)) of the segmentation run `seg_run` on `split` (first `max_images`,
+    0 = all); cached. `crf`: refined by the dense CRF (`cfg.eval.crf_iters`, `crf_ref_size`)."""
+    ds, e = open_split(cfg, split), cfg.eval
     if max_images: ds.ids = ds.ids[:max_images]
-    out = Path(seg_run) / 'pred' / (f"{split}-{ds.fingerprint()[:12]}-s{'_'.join(f'{s:g}' for s in scales)}" + ('-flip' if flip else ''))
+    crf_iters = e.crf_iters if crf else 0
+    out = Path(seg_run) / 'pred' / (f"{split}-{ds.fingerprint()[:12]}-s{'_'.join(f'{s:g}' for s in scales)}" + ('-flip' if flip else '')
+                                    + (f'-crf{crf_iters}' + (f'r{e.crf_ref_size}' if e.crf_ref_size else '') if crf else ''))
     dev, state = init_distributed(cfg.device)[1], {}
     def labels():
         out.mkdir(parents=True, exist_ok=True)
@@ -142,13 +150,13 @@ def segment_split(cfg: Config, seg_run, split: str = 'val', scales=(1.0,), flip:
             lab = read_label_png(out / f'{iid}.png')
             if lab is None:
                 if 'net' not in state: state['net'] = load_segnet(cfg, seg_run, ds.n_classes).to(dev)
-                lab = predict(state['net'], ds.load_image(iid), scales, flip, dev)
+                lab = predict(state['net'], ds.load_image(iid), scales, flip, dev, crf_iters, e.crf_ref_size)
                 write_label_png(out / f'{iid}.png', lab)
             yield iid, lab
     return ds, out, labels()
 
 def evaluate_segment(cfg: Config, seg_run, split: str = 'val', scales=(1.0,), flip: bool = False, progress: bool = True,
-                     max_images: int = 0) -> dict:
+                     max_images: int = 0, crf: bool = False) -> dict:
     "Scores (`13b.evaluate_labels`: mIoU, mFN, mFP, per class) of the segmentation run on `split` (default val), and their folder."
-    ds, out, labels = segment_split(cfg, seg_run, split, scales, flip, progress, max_images)
+    ds, out, labels = segment_split(cfg, seg_run, split, scales, flip, progress, max_images, crf)
     return dict(evaluate_labels(ds, labels), dir=out)
