@@ -29,12 +29,14 @@ __all__ = ['crf_marginals', 'crf_probs', 'crf_label', 'workers_can_start', 'writ
 
 # %% ../nbs/13_crf.ipynb #1029e8b8
 def crf_marginals(image: np.ndarray, probs: np.ndarray, iters: int = 10, gauss_sxy: float = 3, gauss_compat: float = 3,
-                  bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10) -> np.ndarray:
+                  bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10, ref_size: int = 0) -> np.ndarray:
     """Dense-CRF marginals (K, H, W) of class probabilities `probs` (K, H, W) on their uint8 image (H, W, 3): unary
-    -log p, the official (PSA/SEAM) Gaussian and bilateral kernels."""
+    -log p, the official (PSA/SEAM) Gaussian and bilateral kernels. `ref_size` > 0 scales both kernel widths (set for
+    VOC's ~500 px images) by the image's longer side / ref_size; 0 keeps the official pixel widths."""
     import pydensecrf.densecrf as dcrf
     from pydensecrf.utils import unary_from_softmax
     h, w = image.shape[:2]
+    if ref_size: k = max(h, w) / ref_size; gauss_sxy, bi_sxy = gauss_sxy * k, bi_sxy * k
     d = dcrf.DenseCRF2D(w, h, len(probs))
     d.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(np.asarray(probs, np.float32))))
     d.addPairwiseGaussian(sxy=gauss_sxy, compat=gauss_compat)
@@ -42,21 +44,19 @@ def crf_marginals(image: np.ndarray, probs: np.ndarray, iters: int = 10, gauss_s
     return np.array(d.inference(iters), np.float32).reshape(len(probs), h, w)
 
 def crf_probs(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, gauss_sxy: float = 3,
-              gauss_compat: float = 3, bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10) -> np.ndarray:
+              gauss_compat: float = 3, bi_sxy: float = 80, bi_srgb: float = 13, bi_compat: float = 10, ref_size: int = 0) -> np.ndarray:
     "CRF marginals (C, H, W) of a normalised CAM (C-1, H, W) on its uint8 image (H, W, 3); channel 0 = background, absent classes 0."
     h, w = image.shape[:2]
     present = np.flatnonzero(cam_fg.reshape(len(cam_fg), -1).max(1) > 0)
     bg = (1 - cam_fg.max(0, keepdims=True)) ** alpha
-    q = crf_marginals(image, np.concatenate([bg, cam_fg[present]]), iters, gauss_sxy, gauss_compat, bi_sxy, bi_srgb, bi_compat)
+    q = crf_marginals(image, np.concatenate([bg, cam_fg[present]]), iters, gauss_sxy, gauss_compat, bi_sxy, bi_srgb, bi_compat, ref_size)
     out = np.zeros((len(cam_fg) + 1, h, w), np.float32)
     out[0], out[present + 1] = q[0], q[1:]
     return out
 
 def crf_label(image: np.ndarray, cam_fg: np.ndarray, alpha: float = 4.0, iters: int = 10, ref_size: int = 0) -> np.ndarray:
-    """The CRF-refined label map (H, W) uint8 of class ids. `ref_size` > 0 scales both kernel widths (sxy 3 and 80 px, set
-    for VOC's ~500 px images) by the image's longer side / ref_size; 0 keeps the official pixel widths."""
-    k = max(image.shape[:2]) / ref_size if ref_size else 1.0
-    return crf_probs(image, cam_fg, alpha, iters, gauss_sxy=3 * k, bi_sxy=80 * k).argmax(0).astype(np.uint8)
+    "The CRF-refined label map (H, W) uint8 of class ids (`ref_size`: see `crf_marginals`)."
+    return crf_probs(image, cam_fg, alpha, iters, ref_size=ref_size).argmax(0).astype(np.uint8)
 
 # %% ../nbs/13_crf.ipynb #bd685f15
 def workers_can_start() -> bool:

@@ -121,7 +121,7 @@ def load_segnet(cfg: Config, run, n_classes: int) -> SegNet:
 def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, device='cpu', crf_iters: int = 0,
             crf_ref_size: int = 0) -> np.ndarray:
     """Label map (H, W) uint8 of one uint8 image (H, W, 3): class probabilities averaged over `scales` (and mirrors);
-    `crf_iters` > 0 refines them with that many dense-CRF iterations (`crf.crf_marginals`; `crf_ref_size` as in `crf_label`)."""
+    `crf_iters` > 0 refines them with that many dense-CRF iterations (`crf.crf_marginals`, its `ref_size` = `crf_ref_size`)."""
     h, w = image.shape[:2]
     total = 0
     for s in scales:
@@ -130,9 +130,8 @@ def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, d
         p = F.interpolate(net(x).float().softmax(1), (h, w), mode='bilinear', align_corners=False)
         total = total + p[0] + (p[1].flip(-1) if flip else 0)
     if not crf_iters: return total.argmax(0).cpu().numpy().astype(np.uint8)
-    k = max(h, w) / crf_ref_size if crf_ref_size else 1.0
     probs = (total / total.sum(0, keepdim=True)).cpu().numpy()
-    return crf_marginals(image, probs, crf_iters, gauss_sxy=3 * k, bi_sxy=80 * k).argmax(0).astype(np.uint8)
+    return crf_marginals(image, probs, crf_iters, ref_size=crf_ref_size).argmax(0).astype(np.uint8)
 
 def segment_split(cfg: Config, seg_run, split: str = 'val', scales=(1.0,), flip: bool = False, progress: bool = True,
                   max_images: int = 0, crf: bool = False):
