@@ -5,6 +5,7 @@
 # %% ../nbs/12a_cams.ipynb #afd09bc4
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from .data.voc import open_split
@@ -27,17 +28,25 @@ def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, pr
     """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
     (default cfg.data.eval_split; the first `max_images` images, default cfg.eval.eval_images, 0 = all).
     `spec` defaults to `CamSpec.of(cfg)`: the preset's CAM protocol. `share`: only that process's share of the images.
-    `with_mask=False`: images without ground truth too (VOC train_aug, for AffinityNet's labels; another data key, another cache)."""
+    `with_mask=False`: images without ground truth too (VOC train_aug, for AffinityNet's labels; another data key, another cache).
+    A multi-scale (or flipped) spec also fills the caches of its single-scale CAMs, where absent (`MultiScaleCAM`'s `views`)."""
     spec = spec or CamSpec.of(cfg)
     ds = open_split(cfg, split or cfg.data.eval_split, with_mask)
-    cache = CamCache(run, spec, data_key=f'{ds.split}:{ds.fingerprint()}')
+    key = f'{ds.split}:{ds.fingerprint()}'
+    cache = CamCache(run, spec, data_key=key)
+    singles = {} if spec.scales == spec.scales[:1] and not spec.flip else {
+        s: CamCache(run, dataclasses.replace(spec, scales=(s,), flip=False), data_key=key) for s in spec.scales}
     max_images = cfg.eval.eval_images if max_images is None else max_images
     if max_images: ds.ids = ds.ids[:max_images]
     if share: ds.ids = share.shard(ds.ids)
     dev, state = init_distributed(cfg.device)[1], {}     # under torchrun: this process's GPU
     def compute(item):
         if 'producer' not in state: state['producer'] = cam_producer(spec, load_run(cfg, Path(run), ds.classes).to(dev), dev)
-        return state['producer'](item['image'], item['label'], spec.scales, spec.flip)
+        views = {} if singles else None
+        cam = state['producer'](item['image'], item['label'], spec.scales, spec.flip, views)
+        for s, single in singles.items():   # free by-products: never overwrite a file (one writer; a damaged one is recomputed on read)
+            if not single.path(item['id']).exists(): single.put(item['id'], views[s])
+        return cam
     return ds, cache, cached_cams(cache, ds, compute, progress)
 
 def shared_work(cfg, fill) -> Dist:

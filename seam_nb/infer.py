@@ -50,8 +50,10 @@ class MultiScaleCAM:
         "Foreground maps (V, C-1, h, w) of a batch of normalised views x (V, 3, hs, ws) of one image with multi-hot `label` (C-1,)."
         raise NotImplementedError
 
-    def __call__(self, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False) -> np.ndarray:
-        "Normalised foreground CAM (C-1, H, W) of one uint8 image (H, W, 3) with its multi-hot label (C-1,)."
+    def __call__(self, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False, views: dict | None = None) -> np.ndarray:
+        """Normalised foreground CAM (C-1, H, W) of one uint8 image (H, W, 3) with its multi-hot label (C-1,).
+        `views`: a dict that also receives {scale: normalised CAM of that scale's un-flipped view alone}: what
+        `scales=(s,), flip=False` gives, up to float rounding (with `flip` that view ran in a batch of two)."""
         h, w = image.shape[:2]
         lab = torch.as_tensor(label, dtype=torch.float32, device=self.device)[:, None, None]
         total = torch.zeros(len(label), h, w, device=self.device)
@@ -60,6 +62,7 @@ class MultiScaleCAM:
             if flip: x = torch.cat([x, x.flip(-1)])
             out = F.interpolate(self.view_maps(x, label), (h, w), mode='bilinear', align_corners=False) * lab
             total += out[0] + (out[1].flip(-1) if flip else 0)
+            if views is not None: views[float(s)] = normalize_cam(out[0].cpu().numpy())
         return normalize_cam(total.cpu().numpy())
 
 @torch.no_grad()
