@@ -34,7 +34,7 @@ def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, pr
     ds = open_split(cfg, split or cfg.data.eval_split, with_mask)
     key = f'{ds.split}:{ds.fingerprint()}'
     cache = CamCache(run, spec, data_key=key)
-    singles = {} if spec.scales == spec.scales[:1] and not spec.flip else {
+    singles = {} if len(spec.scales) == 1 and not spec.flip else {
         s: CamCache(run, dataclasses.replace(spec, scales=(s,), flip=False), data_key=key) for s in spec.scales}
     max_images = cfg.eval.eval_images if max_images is None else max_images
     if max_images: ds.ids = ds.ids[:max_images]
