@@ -19,33 +19,42 @@ from .runs import load_run
 __all__ = ['cam_producer', 'run_cams', 'shared_work', 'evaluate_cams']
 
 # %% ../nbs/12a_cams.ipynb #acb8bd13
-def cam_producer(spec: CamSpec, model, device='cpu'):
-    "The `MultiScaleCAM` that computes `spec`'s maps: `CAM` (raw or PCM) or `GradCAM` (Grad-CAM, Grad-CAM++)."
-    return CAM(model, spec.use_pcm, device, spec.affinity) if spec.method == 'cam' else GradCAM(model, spec.method, device)
+def cam_producer(spec: CamSpec, model, device='cpu', also: tuple = ()):
+    """The `MultiScaleCAM` that computes `spec`'s maps: `CAM` (raw or PCM) or `GradCAM` (Grad-CAM, Grad-CAM++).
+    `also`: more CAM specs of the same model computed in the same backbone pass (`CAM`'s `also`)."""
+    if spec.method != 'cam': return GradCAM(model, spec.method, device)
+    return CAM(model, spec.use_pcm, device, spec.affinity, also=tuple((a.use_pcm, a.affinity) for a in also))
 
 def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True, max_images: int | None = None,
-             share: Dist | None = None, with_mask: bool = True):
+             share: Dist | None = None, with_mask: bool = True, also: tuple = ()):
     """(dataset, CamCache, iterator of (id, CAM (C-1, H, W))) for the CAMs of `run` (a training run of `cfg`) on `split`
     (default cfg.data.eval_split; the first `max_images` images, default cfg.eval.eval_images, 0 = all).
     `spec` defaults to `CamSpec.of(cfg)`: the preset's CAM protocol. `share`: only that process's share of the images.
     `with_mask=False`: images without ground truth too (VOC train_aug, for AffinityNet's labels; another data key, another cache).
-    A multi-scale (or flipped) spec also fills the caches of its single-scale CAMs, where absent (`MultiScaleCAM`'s `views`)."""
+    A multi-scale (or flipped) spec also fills the caches of its single-scale CAMs, where absent (`MultiScaleCAM`'s `views`).
+    `also`: CAM specs at the same scales and flip (other `use_pcm`/`affinity`: the controls) whose caches are filled in the
+    same pass, where absent (`CAM`'s `variants`): one backbone pass per view serves them all."""
     spec = spec or CamSpec.of(cfg)
+    also = tuple(dict.fromkeys(a for a in also if a != spec))
+    if also and (spec.method != 'cam' or any(a.method != 'cam' or (a.scales, a.flip) != (spec.scales, spec.flip) for a in also)):
+        raise ValueError(f"`also` takes CAM specs at the scales and flip of a CAM spec: {spec.tag} with {[a.tag for a in also]}")
     ds = open_split(cfg, split or cfg.data.eval_split, with_mask)
     key = f'{ds.split}:{ds.fingerprint()}'
     cache = CamCache(run, spec, data_key=key)
     singles = {} if len(spec.scales) == 1 and not spec.flip else {
         s: CamCache(run, dataclasses.replace(spec, scales=(s,), flip=False), data_key=key) for s in spec.scales}
+    siblings = {(a.use_pcm, a.affinity): CamCache(run, a, data_key=key) for a in also}
     max_images = cfg.eval.eval_images if max_images is None else max_images
     if max_images: ds.ids = ds.ids[:max_images]
     if share: ds.ids = share.shard(ds.ids)
     dev, state = init_distributed(cfg.device)[1], {}     # under torchrun: this process's GPU
     def compute(item):
-        if 'producer' not in state: state['producer'] = cam_producer(spec, load_run(cfg, Path(run), ds.classes).to(dev), dev)
-        views = {} if singles else None
-        cam = state['producer'](item['image'], item['label'], spec.scales, spec.flip, views)
-        for s, single in singles.items():   # free by-products: never overwrite a file (one writer; a damaged one is recomputed on read)
-            if not single.path(item['id']).exists(): single.put(item['id'], views[s])
+        if 'producer' not in state: state['producer'] = cam_producer(spec, load_run(cfg, Path(run), ds.classes).to(dev), dev, also)
+        views, variants = {} if singles else None, {}
+        cam = state['producer'](item['image'], item['label'], spec.scales, spec.flip, views, **({'variants': variants} if also else {}))
+        # free by-products: never overwrite a file (one writer; a damaged one is recomputed on read)
+        for c, m in [(singles[s], views[s]) for s in singles] + [(siblings[v], variants[v]) for v in siblings]:
+            if not c.path(item['id']).exists(): c.put(item['id'], m)
         return cam
     return ds, cache, cached_cams(cache, ds, compute, progress)
 
@@ -59,12 +68,13 @@ def shared_work(cfg, fill) -> Dist:
     return d
 
 def evaluate_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, progress: bool = True,
-                  max_images: int | None = None) -> dict:
-    """Sweep the background threshold over the CAMs of `run` (see `run_cams`). Returns dict(table, best, cache, classes).
+                  max_images: int | None = None, also: tuple = ()) -> dict:
+    """Sweep the background threshold over the CAMs of `run` (see `run_cams`; `also`: more specs cached on the way, not scored).
+    Returns dict(table, best, cache, classes).
     Under torchrun the processes compute their shares of the CAMs, rank 0 scores them all and every process gets the result."""
-    d = shared_work(cfg, lambda d: run_cams(cfg, run, spec, split, progress and d.main, max_images, share=d)[2])
+    d = shared_work(cfg, lambda d: run_cams(cfg, run, spec, split, progress and d.main, max_images, share=d, also=also)[2])
     if not d.main: return broadcast(None, d)
-    ds, cache, cams = run_cams(cfg, run, spec, split, progress, max_images)
+    ds, cache, cams = run_cams(cfg, run, spec, split, progress, max_images, also=also)
     sweep = ThresholdSweep(ds.n_classes, thresholds(cfg.eval))
     for iid, cam in cams: sweep.add(cam, gt_mask(ds, iid))
     tab = sweep.table()

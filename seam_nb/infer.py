@@ -55,7 +55,7 @@ class MultiScaleCAM:
         `views`: a dict that also receives {scale: normalised CAM of that scale's un-flipped view alone}: what
         `scales=(s,), flip=False` gives, up to float rounding (with `flip` that view ran in a batch of two)."""
         h, w = image.shape[:2]
-        lab = torch.as_tensor(label, dtype=torch.float32, device=self.device)[:, None, None]
+        lab = torch.as_tensor(label, dtype=torch.float32, device=self.device)[:, None, None]   # a subclass may pass stacked labels
         total = torch.zeros(len(label), h, w, device=self.device)
         for s in scales:
             x = normalize(rescale_image(image, s)[None]).to(self.device)
@@ -77,19 +77,33 @@ def pcm_features(model, x: torch.Tensor, affinity: str = 'learned', f: dict | No
 
 class CAM(MultiScaleCAM):
     """CAM of a SEAM model: the raw CAM head's maps, or PCM's revised ones (`use_pcm`, what the official code scores).
-    `affinity='image'` is a control: PCM's revision with the affinity of the resized RGB image alone instead of θ."""
-    def __init__(self, model, use_pcm: bool = True, device='cpu', affinity: str = 'learned'):
+    `affinity='image'` is a control: PCM's revision with the affinity of the resized RGB image alone instead of θ.
+    `also`: more variants `(use_pcm, affinity)` of the same model from the same backbone pass (a control then costs only
+    its PCM revision, not another forward pass); `__call__`'s `variants` dict receives their normalised CAMs."""
+    def __init__(self, model, use_pcm: bool = True, device='cpu', affinity: str = 'learned', also: tuple = ()):
         super().__init__(model.eval(), device)
         self.use_pcm, self.affinity = use_pcm, affinity
+        self.variants = ((bool(use_pcm), affinity), *((bool(u), a) for u, a in also))
 
     @torch.no_grad()
     def view_maps(self, x, label):
-        if self.use_pcm and self.affinity != 'learned':
-            f = self.model.backbone(x)
-            rv = pcm(pcm_input(self.model.cam_head(f['out'])), pcm_features(self.model, x, self.affinity, f))
-            return F.interpolate(rv, x.shape[2:], mode='bilinear', align_corners=True)[:, 1:]
-        cam, cam_rv = self.model(x, with_pcm=self.use_pcm)
-        return (cam_rv if self.use_pcm else cam)[:, 1:]
+        "Foreground maps (V, K·(C-1), h, w) of the K variants side by side (the model's own forward, one backbone pass)."
+        f = self.model.backbone(x)
+        cam = self.model.cam_head(f['out'])
+        maps = [pcm(pcm_input(cam), pcm_features(self.model, x, a, f)) if u else cam for u, a in self.variants]
+        up = lambda t: F.interpolate(t, x.shape[2:], mode='bilinear', align_corners=True)[:, 1:]   # as the model's forward
+        return torch.cat([up(m) for m in maps], 1)
+
+    def __call__(self, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False, views: dict | None = None,
+                 variants: dict | None = None) -> np.ndarray:
+        """As `MultiScaleCAM`; `variants`: a dict that also receives {(use_pcm, affinity): normalised CAM (C-1, H, W)} of
+        each variant of `also` (each channel is normalised on its own, so it equals that variant computed alone)."""
+        n, k = len(label), len(self.variants)
+        per_scale = None if views is None else {}
+        maps = super().__call__(image, np.tile(label, k), scales, flip, per_scale)
+        if views is not None: views.update({s: m[:n] for s, m in per_scale.items()})
+        if variants is not None: variants.update({v: maps[i * n:(i + 1) * n] for i, v in enumerate(self.variants[1:], 1)})
+        return maps[:n]
 
 def infer_cam(model, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False, use_pcm: bool = True,
               device='cpu') -> np.ndarray:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shlex
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .calibration import benchmark_caveats
 from .cams import evaluate_cams
-from .checkpoints import ensure_pipeline, ensure_run, model_config
+from .checkpoints import cam_entries, committed_entry, ensure_pipeline, ensure_run, model_config
 from .config import ConfigError, SeamError, field_index, get_config, resolve_device, to_flat
 from .data.voc import dataset_root, open_split
 from .infer import CamSpec
@@ -27,9 +28,9 @@ from .runs import Run, read_manifest
 # %% auto #0
 __all__ = ['REPORTS', 'STAGE_ENV', 'ReportError', 'ClassifierRefused', 'ReportFailed', 'report_notebook', 'papermill_command',
            'notebook_params', 'config_fields', 'format_overrides', 'parse_overrides', 'run_report', 'write_html',
-           'report_out', 'reproduce', 'parse_seeds', 'classifier_gate', 'score', 'mean_std', 'paper_values',
-           'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta', 'Report', 'report_models',
-           'write_index', 'difference', 'run_grid']
+           'report_out', 'reproduce', 'parse_seeds', 'committed_seeds', 'report_seeds', 'classifier_gate', 'score',
+           'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta',
+           'Report', 'report_models', 'write_index', 'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #91346d7f
 REPORTS = ('data', 'calibration', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance', 'pipeline')   # in running order
@@ -251,6 +252,18 @@ def parse_seeds(seeds) -> tuple:
     if isinstance(seeds, str): return tuple(int(s) for s in seeds.replace(' ', '').split(',') if s)
     return tuple(int(s) for s in seeds)
 
+def committed_seeds(cfg, models) -> tuple:
+    """The seeds at which every zoo model of `models` has a committed checkpoint for `cfg` (its preset and overrides):
+    what a report's `seeds='committed'` scores, so a multi-seed table grows as checkpoints land (read from the manifest,
+    which is committed: the same clone gives the same seeds)."""
+    seeds = sorted({int(e['seed']) for e in cam_entries().values()})
+    return tuple(s for s in seeds if all(committed_entry(model_config(cfg, m, s)) for m in models))
+
+def report_seeds(seeds, seed: int, cfg=None, models=()) -> tuple:
+    "The seeds a report scores: `seeds` ('0,1', 'committed': `committed_seeds(cfg, models)`), or `seed` alone where that is empty."
+    got = committed_seeds(cfg, models) if str(seeds).strip() == 'committed' else parse_seeds(seeds)
+    return got or (int(seed),)
+
 def classifier_gate(cfg, run, name: str) -> float | None:
     """The val F1 recorded in a run's done.json, or a `ReportError` when it is below `cfg.eval.min_val_f1` (calibration C5).
     Runs restored from checkpoints committed before F1 was recorded have none: said, not refused."""
@@ -265,12 +278,14 @@ def classifier_gate(cfg, run, name: str) -> float | None:
     return f1
 
 def score(cfg, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False,
-          progress: bool = True, affinity: str = 'learned') -> dict:
-    "Best-threshold pseudo-label scores of zoo model `model` at `seed` (trained or restored as needed) and its sweep curve."
+          progress: bool = True, affinity: str = 'learned', also: tuple = ()) -> dict:
+    """Best-threshold pseudo-label scores of zoo model `model` at `seed` (trained or restored as needed) and its sweep curve.
+    `also`: (use_pcm, affinity) variants at the same scales cached on the way (`cams.run_cams`), for the rows scored next."""
     mcfg = model_config(cfg, model, seed)
     run = ensure_run(mcfg, model, from_scratch, progress=progress)
     spec = CamSpec.of(mcfg, method, scales, flip, use_pcm, affinity)
-    r = evaluate_cams(mcfg, run, spec, progress=progress)
+    r = evaluate_cams(mcfg, run, spec, progress=progress,
+                      also=tuple(dataclasses.replace(spec, use_pcm=u, affinity=a) for u, a in also))
     b = r['best']
     return dict(model=model, seed=seed, method=method, run_id=run.name, scales=','.join(f'{s:g}' for s in spec.scales), flip=spec.flip,
                 use_pcm=spec.use_pcm, miou=float(b['miou']), threshold=float(b['threshold']), mfn=float(b['mfn']), mfp=float(b['mfp']),
@@ -336,9 +351,9 @@ class Report:
         self.params = dict(overrides=overrides, eval_images=eval_images, **(config or {}), **params)
 
     def score(self, model: str, seed: int, method: str = 'cam', scales=None, flip=None, use_pcm=None, from_scratch: bool = False,
-              affinity: str = 'learned') -> dict:
-        "`score` of zoo model `model` at `seed`, remembered for meta.json."
-        r = score(self.cfg, model, seed, method, scales, flip, use_pcm, from_scratch, affinity=affinity)
+              affinity: str = 'learned', also: tuple = ()) -> dict:
+        "`score` of zoo model `model` at `seed` (`also`: its controls, cached in the same pass), remembered for meta.json."
+        r = score(self.cfg, model, seed, method, scales, flip, use_pcm, from_scratch, affinity=affinity, also=also)
         self._gate(model, seed, runs_dir() / r['run_id'])
         self.models.append((model, int(seed), r['run_id']))
         return r
