@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .infer import MultiScaleCAM
 
@@ -18,14 +19,13 @@ __all__ = ['METHODS', 'ClassScores', 'GradCAM', 'gradcam_cam']
 METHODS = ('gradcam', 'gradcam++')
 
 class ClassScores(nn.Module):
-    "A SEAM model seen as a classifier: x (N, 3, H, W) -> GAP of the raw CAM's foreground channels (N, C-1)."
+    """A SEAM model's CAM head seen as a classifier: backbone features f (N, D, h, w) -> GAP of the raw CAM's foreground
+    channels (N, C-1). Grad-CAM only needs d score / d features at the target layer, so the backbone stays outside."""
     def __init__(self, model):
         super().__init__()
         self.model = model
-    def forward(self, x):
-        # Grad-CAM only needs d score / d features at the target layer: no graph through the backbone (~3x faster)
-        with torch.no_grad(): f = self.model.backbone(x)['out']
-        return self.model.cam_head(f.requires_grad_())[:, 1:].mean((2, 3))
+    def forward(self, f):
+        return self.model.cam_head(f.detach().requires_grad_())[:, 1:].mean((2, 3))
 
 def _explainer(method: str):
     from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
@@ -40,15 +40,21 @@ class GradCAM(MultiScaleCAM):
         self.net = ClassScores(model).to(device).eval()
 
     def view_maps(self, views, label):
-        "One row per (view, present class) for the package; its maps (at the view's size) placed in the class channels."
+        """One row per (view, present class) for the package: the view's backbone features (computed once per view);
+        its maps (min-max scaled at the feature size) brought to the view's size and placed in the class channels."""
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
         present = np.flatnonzero(label)
         out = torch.zeros(len(views), len(label), *views.shape[2:], device=self.device)
         if not len(present): return out
-        batch = views.repeat_interleave(len(present), 0)                         # rows: view-major, class-minor
+        with torch.no_grad(): f = self.model.backbone(views)['out']
+        batch = f.repeat_interleave(len(present), 0)                             # rows: view-major, class-minor
         with self.explainer_cls(model=self.net, target_layers=[self.model.cam_head.dropout]) as explainer:
             maps = explainer(input_tensor=batch, targets=[ClassifierOutputTarget(int(c)) for _ in views for c in present])
-        out[:, present] = torch.from_numpy(maps).to(self.device).view(len(views), len(present), *maps.shape[1:])
+        # as the package does for an image input: resize to the view (bilinear, its cv2.resize), then min-max scale again
+        maps = F.interpolate(torch.from_numpy(maps)[:, None], views.shape[2:], mode='bilinear', align_corners=False)[:, 0]
+        maps = maps - maps.amin((1, 2), keepdim=True)
+        maps = maps / (1e-7 + maps.amax((1, 2), keepdim=True))
+        out[:, present] = maps.to(self.device).view(len(views), len(present), *views.shape[2:])
         return out
 
 def gradcam_cam(model, image: np.ndarray, label: np.ndarray, method: str = 'gradcam', scales=(1.0,), flip: bool = False,
