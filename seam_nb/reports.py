@@ -26,10 +26,10 @@ from .paths import PROGRESS_ENV, project_root, runs_dir, writable_dir, write_ato
 from .runs import Run, read_manifest
 
 # %% auto #0
-__all__ = ['REPORTS', 'STAGE_ENV', 'ReportError', 'ClassifierRefused', 'ReportFailed', 'report_notebook', 'papermill_command',
-           'notebook_params', 'config_fields', 'format_overrides', 'parse_overrides', 'run_report', 'write_html',
-           'report_out', 'reproduce', 'parse_seeds', 'committed_seeds', 'report_seeds', 'classifier_gate', 'score',
-           'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta',
+__all__ = ['REPORTS', 'STAGE_ENV', 'T975', 'ReportError', 'ClassifierRefused', 'ReportFailed', 'report_notebook',
+           'papermill_command', 'notebook_params', 'config_fields', 'format_overrides', 'parse_overrides', 'run_report',
+           'write_html', 'report_out', 'reproduce', 'parse_seeds', 'committed_seeds', 'report_seeds', 'classifier_gate',
+           'score', 'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta',
            'Report', 'report_models', 'write_index', 'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #91346d7f
@@ -434,14 +434,19 @@ def write_index(out_root='reports') -> Path:
     return write_atomic(out_root / 'README.md', '\n'.join(parts) + '\n')
 
 # %% ../nbs/90_reports.ipynb #70f5a63e
+# Student's t, 97.5 % quantile, by degrees of freedom (a two-sided 95 % interval); 2.0 beyond 20
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201,
+        12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086}
+
 def difference(res, row_b: str, row_a: str, key: str = 'row', value: str = 'miou', single_seed_noise: float = 1.0) -> dict:
-    "Paired difference b - a over seeds of `res` (DataFrame with key, seed, value): mean, std, n, sign (+1/-1/0) and text."
+    """Paired difference b - a over seeds of `res` (DataFrame with key, seed, value): mean, std, n, sign (+1/-1/0) and text.
+    Over n >= 2 seeds it counts (sign != 0) when the 95 % t-interval of the mean excludes 0; one seed: above `single_seed_noise`."""
     import numpy as np
     a = res[res[key] == row_a].set_index('seed')[value]; b = res[res[key] == row_b].set_index('seed')[value]
     d = (b - a).dropna()
     n, m = len(d), float(d.mean())
     s = float(d.std(ddof=1)) if n > 1 else float('nan')
-    clear = abs(m) > (2 * s / np.sqrt(n) if n > 1 else single_seed_noise)
+    clear = abs(m) > (T975.get(n - 1, 2.0) * s / np.sqrt(n) if n > 1 else single_seed_noise)
     text = f'{m:+.1f}' + (f' ± {s:.1f} ({n} seeds)' if n > 1 else ' (1 seed)')
     return dict(mean=m, std=s, n=n, sign=int(np.sign(m)) if clear else 0, text=text)
 
