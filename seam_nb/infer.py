@@ -82,8 +82,7 @@ class CAM(MultiScaleCAM):
     its PCM revision, not another forward pass); `__call__`'s `variants` dict receives their normalised CAMs."""
     def __init__(self, model, use_pcm: bool = True, device='cpu', affinity: str = 'learned', also: tuple = ()):
         super().__init__(model.eval(), device)
-        self.use_pcm, self.affinity = use_pcm, affinity
-        self.variants = ((bool(use_pcm), affinity), *((bool(u), a) for u, a in also))
+        self.variants = ((bool(use_pcm), affinity), *((bool(u), a) for u, a in also))   # the first is the one returned
 
     @torch.no_grad()
     def view_maps(self, x, label):
