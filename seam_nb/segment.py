@@ -15,13 +15,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .affinity import cam_source
-from .backbone import Backbone, normalize
+from .backbone import Backbone
 from .config import Config, SeamError
 from .crf import crf_marginals, read_label_png, write_label_png
 from .data.voc import open_split
 from .distributed import init_distributed
 from .evaluate import gt_mask
-from .infer import CamSpec, rescale_image
+from .infer import CamSpec, view_batch
 from .paths import progress_bar
 from .random_walk import evaluate_labels, rw_pseudo_labels
 from .runs import Run, RunError, initial_backbone, load_network, weights_id
@@ -125,8 +125,7 @@ def predict(net: SegNet, image: np.ndarray, scales=(1.0,), flip: bool = False, d
     h, w = image.shape[:2]
     total = 0
     for s in scales:
-        x = normalize(rescale_image(image, s)[None]).to(device)
-        if flip: x = torch.cat([x, x.flip(-1)])
+        x = view_batch(image, s, flip, device)
         p = F.interpolate(net(x).float().softmax(1), (h, w), mode='bilinear', align_corners=False)
         total = total + p[0] + (p[1].flip(-1) if flip else 0)
     if not crf_iters: return total.argmax(0).cpu().numpy().astype(np.uint8)
