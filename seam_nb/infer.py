@@ -41,11 +41,9 @@ def rescale_image(image: np.ndarray, s: float) -> np.ndarray:
 
 def view_batch(image: np.ndarray, s: float, flip: bool = False, device='cpu') -> torch.Tensor:
     """The normalised views of one uint8 image (H, W, 3) at test scale `s`: (1, 3, hs, ws), or (2, ...) with its mirror
-    if `flip`; in channels-last (NHWC) memory format, in which the backbone runs ~1.4x faster on CPU
-    (`benchmarks/pcm_speed.py`; values equal to float rounding)."""
+    if `flip` (test-time CAMs and `segment.predict`)."""
     x = normalize(rescale_image(image, s)[None]).to(device)
-    if flip: x = torch.cat([x, x.flip(-1)])
-    return x.contiguous(memory_format=torch.channels_last)
+    return torch.cat([x, x.flip(-1)]) if flip else x
 
 class MultiScaleCAM:
     """Template of test-time CAM inference: for each scale, resize the image (bicubic) and add its mirror if `flip`; ask
