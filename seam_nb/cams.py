@@ -48,15 +48,17 @@ def run_cams(cfg, run, spec: CamSpec | None = None, split: str | None = None, pr
     if max_images: ds.ids = ds.ids[:max_images]
     if share: ds.ids = share.shard(ds.ids)
     dev, state = init_distributed(cfg.device)[1], {}     # under torchrun: this process's GPU
-    def compute(item):
+    def compute(items):
         if 'producer' not in state: state['producer'] = cam_producer(spec, load_run(cfg, Path(run), ds.classes).to(dev), dev, also)
-        views, variants = {} if singles else None, {}
-        cam = state['producer'](item['image'], item['label'], spec.scales, spec.flip, views, **({'variants': variants} if also else {}))
+        views, variants = [{} for _ in items] if singles else None, [{} for _ in items]
+        cams = state['producer'].batch([it['image'] for it in items], [it['label'] for it in items], spec.scales, spec.flip, views,
+                                       **({'variants': variants} if also else {}))
         # free by-products: never overwrite a file (one writer; a damaged one is recomputed on read)
-        for c, m in [(singles[s], views[s]) for s in singles] + [(siblings[v], variants[v]) for v in siblings]:
-            if not c.path(item['id']).exists(): c.put(item['id'], m)
-        return cam
-    return ds, cache, cached_cams(cache, ds, compute, progress)
+        for i, it in enumerate(items):
+            for c, m in [(singles[s], views[i][s]) for s in singles] + [(siblings[v], variants[i][v]) for v in siblings]:
+                if not c.path(it['id']).exists(): c.put(it['id'], m)
+        return cams
+    return ds, cache, cached_cams(cache, ds, compute, progress, cfg.infer.cam_batch)
 
 def shared_work(cfg, fill) -> Dist:
     """Under torchrun, every process first runs `fill(d)` (its share of the work: CAMs or CRF labels into their caches),

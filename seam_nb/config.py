@@ -155,6 +155,9 @@ class InferConfig:
     scales: tuple = F((0.5, 1.0, 1.5, 2.0), 'input scales of multi-scale inference', '(0.5, 1.0, 1.5, 2.0)', lo=0.05, hi=8.0)
     flip: bool = F(True, 'also run each scale horizontally flipped', 'True')
     use_pcm: bool = F(True, 'score the PCM-revised CAM (cam_rv) rather than the raw CAM', 'True (code uses cam_rv)')
+    cam_batch: int = F(8, 'images of one size per forward pass when computing CAMs (speed only: the CAMs equal one-at-a-time '
+                       'inference up to float rounding, ~1e-6; paper: 1, a 2x-scaled VOC image with its mirror fills a GPU)',
+                       '1 (code)', lo=1)
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -314,7 +317,7 @@ PRESETS = {
                   max_steps=10576, crop_size=448, resize_long=(448, 768), er_scale=0.3, momentum=5e-4,
                   frozen='conv1a,b2,b2_1,b2_2', pad='mean',
                   min_pool_loss=True, ckpt_every=1000, num_workers=8, eval_images=0, min_val_f1=0.0,
-                  aff_images=0, aff_steps=10582, seg_images=0, seg_batch=10, seg_steps=20000, seg_lr=0.001),
+                  aff_images=0, aff_steps=10582, seg_images=0, seg_batch=10, seg_steps=20000, seg_lr=0.001, cam_batch=1),
 }
 
 def field_index() -> dict:

@@ -39,22 +39,23 @@ class GradCAM(MultiScaleCAM):
         self.explainer_cls = _explainer(method)
         self.net = ClassScores(model).to(device).eval()
 
-    def view_maps(self, views, label):
-        """One row per (view, present class) for the package: the view's backbone features (computed once per view);
-        its maps (min-max scaled at the feature size) brought to the view's size and placed in the class channels."""
+    def view_maps(self, views, labels):
+        """One row per (view, class present in its image's label) for the package: the view's backbone features (computed
+        once per view); its maps (min-max scaled at the feature size) brought to the view's size and placed in the class
+        channels. `labels` (V, C-1): each view's multi-hot label."""
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-        present = np.flatnonzero(label)
-        out = torch.zeros(len(views), len(label), *views.shape[2:], device=self.device)
-        if not len(present): return out
+        labels = np.asarray(labels).reshape(len(views), -1)
+        v, c = np.nonzero(labels)                                               # rows: view-major, class-minor
+        out = torch.zeros(len(views), labels.shape[1], *views.shape[2:], device=self.device)
+        if not len(v): return out
         with torch.no_grad(): f = self.model.backbone(views)['out']
-        batch = f.repeat_interleave(len(present), 0)                             # rows: view-major, class-minor
         with self.explainer_cls(model=self.net, target_layers=[self.model.cam_head.dropout]) as explainer:
-            maps = explainer(input_tensor=batch, targets=[ClassifierOutputTarget(int(c)) for _ in views for c in present])
+            maps = explainer(input_tensor=f[torch.as_tensor(v)], targets=[ClassifierOutputTarget(int(k)) for k in c])
         # as the package does for an image input: resize to the view (bilinear, its cv2.resize), then min-max scale again
         maps = F.interpolate(torch.from_numpy(maps)[:, None], views.shape[2:], mode='bilinear', align_corners=False)[:, 0]
         maps = maps - maps.amin((1, 2), keepdim=True)
         maps = maps / (1e-7 + maps.amax((1, 2), keepdim=True))
-        out[:, present] = maps.to(self.device).view(len(views), len(present), *views.shape[2:])
+        out[torch.as_tensor(v), torch.as_tensor(c)] = maps.to(self.device)
         return out
 
 def gradcam_cam(model, image: np.ndarray, label: np.ndarray, method: str = 'gradcam', scales=(1.0,), flip: bool = False,

@@ -46,29 +46,40 @@ def view_batch(image: np.ndarray, s: float, flip: bool = False, device='cpu') ->
     return torch.cat([x, x.flip(-1)]) if flip else x
 
 class MultiScaleCAM:
-    """Template of test-time CAM inference: for each scale, resize the image (bicubic) and add its mirror if `flip`; ask
-    `view_maps` for the maps of those views; bring them back to the image size (bilinear), label-mask, un-flip and sum;
-    normalise (`normalize_cam`). Subclasses implement `view_maps`."""
+    """Template of test-time CAM inference: for each scale, resize the images (bicubic) and add their mirrors if `flip`;
+    ask `view_maps` for the maps of those views, all in one batch; bring them back to the image size (bilinear),
+    label-mask, un-flip and sum; normalise (`normalize_cam`). Subclasses implement `view_maps`."""
     def __init__(self, model, device='cpu'):
         self.model, self.device = model, torch.device(device)
 
-    def view_maps(self, x: torch.Tensor, label: np.ndarray) -> torch.Tensor:
-        "Foreground maps (V, C-1, h, w) of a batch of normalised views x (V, 3, hs, ws) of one image with multi-hot `label` (C-1,)."
+    def view_maps(self, x: torch.Tensor, labels: np.ndarray) -> torch.Tensor:
+        """Foreground maps (V, C-1, h, w) of a batch of normalised views x (V, 3, hs, ws); `labels` (V, C-1): the multi-hot
+        label of each view's image."""
         raise NotImplementedError
 
     def __call__(self, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False, views: dict | None = None) -> np.ndarray:
         """Normalised foreground CAM (C-1, H, W) of one uint8 image (H, W, 3) with its multi-hot label (C-1,).
         `views`: a dict that also receives {scale: normalised CAM of that scale's un-flipped view alone}: what
         `scales=(s,), flip=False` gives, up to float rounding (with `flip` that view ran in a batch of two)."""
-        h, w = image.shape[:2]
-        lab = torch.as_tensor(label, dtype=torch.float32, device=self.device)[:, None, None]   # a subclass may pass stacked labels
-        total = torch.zeros(len(label), h, w, device=self.device)
+        return self.batch([image], [label], scales, flip, None if views is None else [views])[0]
+
+    def batch(self, images: list, labels: list, scales=(1.0,), flip: bool = False, views: list | None = None) -> list:
+        """`__call__` for N images of one size (H, W, 3) at once, each scale's views in one forward pass: a list of N CAMs
+        (C-1, H, W); `views`: N dicts, one per image. Equal to N calls up to float rounding (convolution kernels differ
+        with the batch size: ~1e-6 measured on the cpu models, below the cache's float16 step)."""
+        h, w = images[0].shape[:2]
+        if any(im.shape[:2] != (h, w) for im in images):
+            raise ValueError(f'a batch takes images of one size: {sorted({im.shape[:2] for im in images})}')
+        v = 2 if flip else 1                                                    # rows per image: the view and its mirror
+        rows = np.repeat(np.stack(labels), v, 0)                                # (N·v, C-1); a subclass may pass stacked labels
+        lab = torch.as_tensor(rows, dtype=torch.float32, device=self.device)[:, :, None, None]
+        total = torch.zeros(len(images), rows.shape[1], h, w, device=self.device)
         for s in scales:
-            x = view_batch(image, s, flip, self.device)
-            out = F.interpolate(self.view_maps(x, label), (h, w), mode='bilinear', align_corners=False) * lab
-            total += out[0] + (out[1].flip(-1) if flip else 0)
-            if views is not None: views[float(s)] = normalize_cam(out[0].cpu().numpy())
-        return normalize_cam(total.cpu().numpy())
+            x = torch.cat([view_batch(im, s, flip, self.device) for im in images])
+            out = (F.interpolate(self.view_maps(x, rows), (h, w), mode='bilinear', align_corners=False) * lab).view(len(images), v, -1, h, w)
+            total += out[:, 0] + (out[:, 1].flip(-1) if flip else 0)
+            for d, o in zip(views or (), out[:, 0].cpu().numpy()): d[float(s)] = normalize_cam(o)
+        return [normalize_cam(t) for t in total.cpu().numpy()]
 
 @torch.no_grad()
 def pcm_features(model, x: torch.Tensor, affinity: str = 'learned', f: dict | None = None) -> torch.Tensor:
@@ -90,7 +101,7 @@ class CAM(MultiScaleCAM):
         self.variants = ((bool(use_pcm), affinity), *((bool(u), a) for u, a in also))   # the first is the one returned
 
     @torch.no_grad()
-    def view_maps(self, x, label):
+    def view_maps(self, x, labels):
         "Foreground maps (V, K·(C-1), h, w) of the K variants side by side (the model's own forward, one backbone pass)."
         f = self.model.backbone(x)
         cam = self.model.cam_head(f['out'])
@@ -102,12 +113,17 @@ class CAM(MultiScaleCAM):
                  variants: dict | None = None) -> np.ndarray:
         """As `MultiScaleCAM`; `variants`: a dict that also receives {(use_pcm, affinity): normalised CAM (C-1, H, W)} of
         each variant of `also` (each channel is normalised on its own, so it equals that variant computed alone)."""
-        n, k = len(label), len(self.variants)
-        per_scale = None if views is None else {}
-        maps = super().__call__(image, np.tile(label, k), scales, flip, per_scale)
-        if views is not None: views.update({s: m[:n] for s, m in per_scale.items()})
-        if variants is not None: variants.update({v: maps[i * n:(i + 1) * n] for i, v in enumerate(self.variants[1:], 1)})
-        return maps[:n]
+        return self.batch([image], [label], scales, flip, None if views is None else [views], None if variants is None else [variants])[0]
+
+    def batch(self, images: list, labels: list, scales=(1.0,), flip: bool = False, views: list | None = None,
+              variants: list | None = None) -> list:
+        "As `MultiScaleCAM.batch`; `variants`: N dicts, one per image, as `__call__`'s."
+        n, k = len(labels[0]), len(self.variants)
+        per_scale = None if views is None else [{} for _ in images]
+        maps = super().batch(images, [np.tile(l, k) for l in labels], scales, flip, per_scale)
+        for d, p in zip(views or (), per_scale or ()): d.update({s: m[:n] for s, m in p.items()})
+        for d, m in zip(variants or (), maps): d.update({v: m[i * n:(i + 1) * n] for i, v in enumerate(self.variants[1:], 1)})
+        return [m[:n] for m in maps]
 
 def infer_cam(model, image: np.ndarray, label: np.ndarray, scales=(1.0,), flip: bool = False, use_pcm: bool = True,
               device='cpu') -> np.ndarray:
@@ -211,16 +227,22 @@ class CamCache:
 
     def __repr__(self): return f'CamCache({self.dir})'
 
-def cached_cams(cache: CamCache, ds, compute: Callable[[dict], np.ndarray], progress: bool = True) -> Iterator[tuple[str, np.ndarray]]:
-    "Yield (image id, CAM (C-1, H, W)) for every image of `ds`, from `cache` or computed by `compute(item)` and stored."
-    n_fg = ds.n_classes - 1
-    for iid in progress_bar(ds.ids, desc=f'CAMs {cache.dir.name}', disable=not progress, leave=False):
-        cam = cache.get(iid, n_fg)
-        if cam is None:
-            cam = cache.put(iid, compute(_item(ds, iid)))
-            cache.stats['computed'] += 1
-        else: cache.stats['reused'] += 1
-        yield iid, cam
+def cached_cams(cache: CamCache, ds, compute: Callable[[list], list], progress: bool = True, batch: int = 1) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield (image id, CAM (C-1, H, W)) for every image of `ds` in order, from `cache` or computed and stored:
+    `compute(items)` takes a list of items (dicts id, image, label) of one image size and returns their CAMs. The
+    images missing from each run of `batch` consecutive ids are computed together, grouped by size."""
+    n_fg, ready = ds.n_classes - 1, {}
+    for i, iid in enumerate(progress_bar(ds.ids, desc=f'CAMs {cache.dir.name}', disable=not progress, leave=False)):
+        if iid not in ready:
+            chunk = ds.ids[i:i + max(1, batch)]
+            ready = {j: cache.get(j, n_fg) for j in chunk}
+            todo = [_item(ds, j) for j in chunk if ready[j] is None]
+            cache.stats['reused'] += len(chunk) - len(todo)
+            for size in dict.fromkeys(it['image'].shape for it in todo):
+                group = [it for it in todo if it['image'].shape == size]
+                for it, cam in zip(group, compute(group), strict=True): ready[it['id']] = cache.put(it['id'], cam)
+            cache.stats['computed'] += len(todo)
+        yield iid, ready.pop(iid)
 
 def _item(ds, iid: str) -> dict:
     return dict(id=iid, image=ds.load_image(iid), label=ds.multi_hot(iid))
