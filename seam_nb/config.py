@@ -156,8 +156,8 @@ class InferConfig:
     flip: bool = F(True, 'also run each scale horizontally flipped', 'True')
     use_pcm: bool = F(True, 'score the PCM-revised CAM (cam_rv) rather than the raw CAM', 'True (code uses cam_rv)')
     cam_batch: int = F(8, 'images of one size per forward pass when computing CAMs (speed only: the CAMs equal one-at-a-time '
-                       'inference up to float rounding, ~1e-6; paper: 1, a 2x-scaled VOC image with its mirror fills a GPU)',
-                       '1 (code)', lo=1)
+                       'inference up to float rounding, ~1e-6; paper: 1, as the official code: VOC images differ in size, '
+                       'and a 2x-scaled one with its mirror is large)', '1 (code)', lo=1)
 
 @dataclass(frozen=True)
 class EvalConfig:
