@@ -28,9 +28,9 @@ from .runs import Run, read_manifest
 # %% auto #0
 __all__ = ['REPORTS', 'STAGE_ENV', 'T975', 'ReportError', 'ClassifierRefused', 'ReportFailed', 'report_notebook',
            'papermill_command', 'notebook_params', 'config_fields', 'format_overrides', 'parse_overrides', 'run_report',
-           'write_html', 'report_out', 'reproduce', 'parse_seeds', 'committed_seeds', 'report_seeds', 'classifier_gate',
-           'score', 'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name', 'eval_images', 'write_meta',
-           'Report', 'report_models', 'write_index', 'difference', 'run_grid']
+           'write_html', 'report_out', 'reproduce', 'parse_seeds', 'committed_seeds', 'report_seeds', 'refused_note',
+           'classifier_gate', 'score', 'mean_std', 'paper_values', 'paper_cell', 'paper_notes', 'device_name',
+           'eval_images', 'write_meta', 'Report', 'report_models', 'write_index', 'difference', 'run_grid']
 
 # %% ../nbs/90_reports.ipynb #91346d7f
 REPORTS = ('data', 'calibration', 'localization', 'multiscale', 'ablation', 'scale_range', 'equivariance', 'pipeline')   # in running order
@@ -252,17 +252,32 @@ def parse_seeds(seeds) -> tuple:
     if isinstance(seeds, str): return tuple(int(s) for s in seeds.replace(' ', '').split(',') if s)
     return tuple(int(s) for s in seeds)
 
-def committed_seeds(cfg, models) -> tuple:
-    """The seeds at which every zoo model of `models` has a committed checkpoint for `cfg` (its preset and overrides):
-    what a report's `seeds='committed'` scores, so a multi-seed table grows as checkpoints land (read from the manifest,
-    which is committed: the same clone gives the same seeds)."""
-    seeds = sorted({int(e['seed']) for e in cam_entries().values()})
-    return tuple(s for s in seeds if all(committed_entry(model_config(cfg, m, s)) for m in models))
+def committed_seeds(cfg, models, refused: dict | None = None) -> tuple:
+    """The seeds at which every zoo model of `models` has a committed checkpoint for `cfg` (its preset and overrides)
+    whose recorded classifier val F1 reaches `cfg.eval.min_val_f1` (`classifier_gate`, calibration C5): what a report's
+    `seeds='committed'` scores, so a multi-seed table grows as checkpoints land (read from the manifest, which is
+    committed: the same clone gives the same seeds). `refused`: a dict that receives {seed: [(model, val F1)]} for the
+    seeds left out because a committed model's classifier is below the gate."""
+    out = []
+    for s in sorted({int(e['seed']) for e in cam_entries().values()}):
+        entries = {m: committed_entry(model_config(cfg, m, s)) for m in models}
+        low = [(m, e['val_f1']) for m, e in entries.items() if e and e.get('val_f1') is not None and e['val_f1'] < cfg.eval.min_val_f1]
+        if low and refused is not None: refused[s] = low
+        if all(entries.values()) and not low: out.append(s)
+    return tuple(out)
 
-def report_seeds(seeds, seed: int, cfg=None, models=()) -> tuple:
-    "The seeds a report scores: `seeds` ('0,1', 'committed': `committed_seeds(cfg, models)`), or `seed` alone where that is empty."
-    got = committed_seeds(cfg, models) if str(seeds).strip() == 'committed' else parse_seeds(seeds)
+def report_seeds(seeds, seed: int, cfg=None, models=(), refused: dict | None = None) -> tuple:
+    """The seeds a report scores: `seeds` ('0,1', 'committed': `committed_seeds(cfg, models, refused)`), or `seed` alone
+    where that is empty."""
+    got = committed_seeds(cfg, models, refused) if str(seeds).strip() == 'committed' else parse_seeds(seeds)
     return got or (int(seed),)
+
+def refused_note(refused: dict, cfg) -> str:
+    "One sentence naming the seeds `committed_seeds` left out at the classifier gate, and why ('' when none)."
+    if not refused: return ''
+    why = '; '.join(f"seed {s}: {', '.join(f'{m} val F1 {f:.4f}' for m, f in low)}" for s, low in sorted(refused.items()))
+    return (f'Left out at the classifier gate (val F1 below min_val_f1={cfg.eval.min_val_f1}, calibration C5, fixed before '
+            f'any of these models was trained): {why}.')
 
 def classifier_gate(cfg, run, name: str) -> float | None:
     """The val F1 recorded in a run's done.json, or a `ReportError` when it is below `cfg.eval.min_val_f1` (calibration C5).
