@@ -36,14 +36,11 @@ def child(a):
     "One measurement: run_cams over the first `images` images with `cam_batch` images per pass; prints one JSON line."
     import dataclasses
     from seam_nb.cams import run_cams
-    from seam_nb.checkpoints import ensure_run, model_config
+    from seam_nb.checkpoints import model_config
     from seam_nb.config import get_config
     cfg = model_config(get_config(a.preset, seed=a.seed), a.model, a.seed)
     cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, cam_batch=a.child_batch))
     run = Path(a.child_dir) / 'run'
-    if not run.exists():
-        src = ensure_run(cfg, a.model, progress=False, train_missing=False)
-        shutil.copytree(src, run, ignore=shutil.ignore_patterns('cams', 'crf*'))
     spec, also = specs(cfg, a.workload)
     t, c = time.perf_counter(), time.process_time()
     ds, cache, cams = run_cams(cfg, run, spec, progress=False, max_images=a.images, also=also)
@@ -69,7 +66,10 @@ def main():
     if a.child_batch: return child(a)
     import numpy as np
     import torch
+    from seam_nb.checkpoints import ensure_run, model_config
+    from seam_nb.config import get_config
     from seam_nb.infer import read_cam_file
+    src = ensure_run(model_config(get_config(a.preset, seed=a.seed), a.model, a.seed), a.model, progress=False, train_missing=False)
     batches = [int(b) for b in a.batches.split(',')]
     res = dict(preset=a.preset, model=a.model, seed=a.seed, images=a.images, rounds=a.rounds, cpu_count=os.cpu_count(),
                torch_threads=torch.get_num_threads(), workloads={})
@@ -79,14 +79,12 @@ def main():
             for r in range(a.rounds):
                 for b in batches:
                     d = Path(tmp) / f'b{b}-r{r}'
-                    d.mkdir()
-                    if (Path(tmp) / 'run').exists(): shutil.copytree(Path(tmp) / 'run', d / 'run', ignore=shutil.ignore_patterns('cams'))
+                    shutil.copytree(src, d / 'run', ignore=shutil.ignore_patterns('cams', 'crf*'))   # a fresh CAM cache
                     out = subprocess.run([sys.executable, __file__, '--preset', a.preset, '--model', a.model, '--seed', str(a.seed),
                                           '--images', str(a.images), '--workload', w, '--child-batch', str(b), '--child-dir', str(d)],
                                          capture_output=True, text=True, env={**os.environ, 'SEAM_NB_PROGRESS': '0'})
                     if out.returncode: sys.exit(f'measurement failed (batch {b}, {w}):\n{out.stderr[-2000:]}')
                     m = json.loads(out.stdout.strip().splitlines()[-1])
-                    if not (Path(tmp) / 'run').exists(): shutil.copytree(d / 'run', Path(tmp) / 'run', ignore=shutil.ignore_patterns('cams'))
                     times[b].append(m)
                     print(f"{w:6s} round {r + 1} batch {b:2d}: {m['ms_per_image']:7.1f} ms/image, {m['cores']:.2f} cores", flush=True)
             ref = {f.stem: read_cam_file(f)[2] for f in Path(times[batches[0]][0]['cache']).glob('*.npz')}
